@@ -1,0 +1,225 @@
+"""``multiprocessing.Pool`` behind the ``concurrent.futures.Executor`` interface.
+
+``submit`` goes through ``apply_async`` and hands back a real ``concurrent.futures.Future``, so
+``wait``, ``as_completed``, callbacks and timeouts work as users expect. Tasks wait in a local queue and
+only a bounded window is handed to the pool, which is what makes ``cancel()`` of a pending task honest
+(a task the pool has taken can no longer be withdrawn) and keeps the parent's memory bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import multiprocessing
+import multiprocessing.pool
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, InvalidStateError
+from concurrent.futures import TimeoutError as FuturesTimeoutError
+from concurrent.futures import wait as wait_futures
+from typing import Any, TypeVar
+
+from attrs import define
+
+from futstrat.dispatch import default_chunksize
+
+T = TypeVar("T")
+
+_POOL_STOPPED = "the multiprocessing pool was terminated before this task finished"
+
+
+def _apply_star(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    return fn(*args)
+
+
+@define
+class _WorkItem:
+    future: Future[Any]
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+class PoolExecutor(Executor):
+    """An executor on a ``multiprocessing.Pool``; ``map`` and ``map_unordered`` use the pool's own
+    ``imap`` and ``imap_unordered`` with a chunk size."""
+
+    def __init__(
+        self,
+        processes: int,
+        *,
+        mp_context: Any = None,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+        max_in_flight: int | None = None,
+    ) -> None:
+        context = mp_context if mp_context is not None else multiprocessing.get_context()
+        self._processes = processes
+        self._pool: multiprocessing.pool.Pool = context.Pool(processes, initializer, initargs)
+        self._lock = threading.RLock()
+        self._queued: deque[_WorkItem] = deque()
+        self._in_flight = 0
+        self._max_in_flight = max_in_flight or processes * 8
+        self._outstanding: set[Future[Any]] = set()
+        self._shutdown = False
+        self._closer: threading.Thread | None = None
+
+    # -- submit -----------------------------------------------------------------------------------
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            self._refuse_after_shutdown()
+            self._queued.append(_WorkItem(future, fn, args, kwargs))
+            self._outstanding.add(future)
+            future.add_done_callback(self._forget)
+            self._feed()
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._outstanding.discard(future)
+
+    def _feed(self) -> None:
+        while self._in_flight < self._max_in_flight and self._queued:
+            item = self._queued.popleft()
+            if not item.future.set_running_or_notify_cancel():
+                continue  # cancelled while it waited here: it never reaches the pool
+            self._in_flight += 1
+            try:
+                self._pool.apply_async(
+                    item.fn,
+                    item.args,
+                    item.kwargs,
+                    callback=functools.partial(self._settle, item.future, True),
+                    error_callback=functools.partial(self._settle, item.future, False),
+                )
+            except Exception as exc:  # the pool is no longer running
+                self._in_flight -= 1
+                item.future.set_exception(exc)
+
+    def _settle(self, future: Future[Any], succeeded: bool, outcome: Any) -> None:
+        # Runs in the pool's result-handler thread.
+        with self._lock:
+            self._in_flight -= 1
+            self._feed()
+        with contextlib.suppress(InvalidStateError):  # terminate() may have failed it already
+            if succeeded:
+                future.set_result(outcome)
+            else:
+                future.set_exception(outcome)
+
+    # -- map ----------------------------------------------------------------------------------------
+    def map(
+        self,
+        fn: Callable[..., T],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int | None = 1,
+    ) -> Iterator[T]:
+        """Like ``Executor.map``; ``chunksize=None`` picks the size ``Pool.map`` would."""
+        return self._imap(self._pool.imap, fn, iterables, timeout, chunksize)
+
+    def map_unordered(
+        self,
+        fn: Callable[..., T],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int | None = 1,
+    ) -> Iterator[T]:
+        """Like ``map``, but results come back as they complete."""
+        return self._imap(self._pool.imap_unordered, fn, iterables, timeout, chunksize)
+
+    def _imap(
+        self,
+        method: Callable[..., Any],
+        fn: Callable[..., T],
+        iterables: tuple[Iterable[Any], ...],
+        timeout: float | None,
+        chunksize: int | None,
+    ) -> Iterator[T]:
+        with self._lock:
+            self._refuse_after_shutdown()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if len(iterables) == 1:
+            items: Iterable[Any] = iterables[0]
+            call: Callable[..., Any] = fn
+        else:
+            items = zip(*iterables)
+            call = functools.partial(_apply_star, fn)
+        if chunksize is None:
+            items = list(items)
+            chunksize = default_chunksize(len(items), self._processes)
+        results = method(call, items, chunksize)
+        return self._results_until(results, deadline)
+
+    @staticmethod
+    def _results_until(results: Any, deadline: float | None) -> Iterator[T]:
+        while True:
+            try:
+                if deadline is None:
+                    yield results.next()
+                else:
+                    yield results.next(timeout=max(0.0, deadline - time.monotonic()))
+            except StopIteration:
+                return
+            except multiprocessing.TimeoutError:
+                raise FuturesTimeoutError() from None
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def _refuse_after_shutdown(self) -> None:
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._shutdown = True
+            if cancel_futures:
+                while self._queued:
+                    self._queued.popleft().future.cancel()
+            if self._closer is None:
+                self._closer = threading.Thread(
+                    target=self._close_when_drained, name="futstrat-pool-closer", daemon=True
+                )
+                self._closer.start()
+        if wait:
+            self._closer.join()
+
+    def _close_when_drained(self) -> None:
+        while True:
+            with self._lock:
+                outstanding = list(self._outstanding)
+            if not outstanding:
+                break
+            wait_futures(outstanding)
+        self._pool.close()
+        self._pool.join()
+
+    def terminate(self) -> None:
+        """Stop every worker now; futures still outstanding fail."""
+        with self._lock:
+            self._shutdown = True
+            self._queued.clear()
+            outstanding = list(self._outstanding)
+        self._pool.terminate()
+        for future in outstanding:
+            if not future.cancel():
+                with contextlib.suppress(InvalidStateError):  # it finished meanwhile
+                    future.set_exception(RuntimeError(_POOL_STOPPED))
+
+    @property
+    def max_workers(self) -> int:
+        return self._processes
+
+    @property
+    def pool(self) -> multiprocessing.pool.Pool:
+        """The underlying pool, for code that wants its other map-style methods."""
+        return self._pool
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return [p.pid for p in getattr(self._pool, "_pool", []) if p.pid is not None]
+
+    def __repr__(self) -> str:
+        return f"<PoolExecutor processes={self._processes}>"

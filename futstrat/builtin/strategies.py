@@ -1,0 +1,104 @@
+"""The built-in strategies, registered through the same hook a third-party plugin uses."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from futstrat.builtin.pool_executor import PoolExecutor
+from futstrat.builtin.process_executor import KillableProcessPoolExecutor
+from futstrat.builtin.serial_executor import SerialExecutor
+from futstrat.builtin.thread_executor import StoppableThreadPoolExecutor
+from futstrat.hookspecs import hookimpl
+from futstrat.model import Dispatch, ExecutorConfig, ExecutorSpec
+
+
+def _context(config: ExecutorConfig) -> Any:
+    return multiprocessing.get_context(config.start_method)
+
+
+def make_serial(config: ExecutorConfig) -> Executor:
+    return SerialExecutor()
+
+
+def make_thread_pool(config: ExecutorConfig) -> Executor:
+    return StoppableThreadPoolExecutor(
+        config.workers,
+        thread_name_prefix="futstrat-worker",
+        initializer=config.initializer,
+        initargs=config.initargs,
+    )
+
+
+def make_process_pool(config: ExecutorConfig) -> Executor:
+    return KillableProcessPoolExecutor(
+        config.workers, mp_context=_context(config), initializer=config.initializer, initargs=config.initargs
+    )
+
+
+def make_multiprocessing_pool(config: ExecutorConfig) -> Executor:
+    return PoolExecutor(
+        config.workers, mp_context=_context(config), initializer=config.initializer, initargs=config.initargs
+    )
+
+
+def _process_spec(
+    name: str, description: str, factory: Callable[[ExecutorConfig], Executor], dispatch: Dispatch
+) -> ExecutorSpec:
+    return ExecutorSpec(
+        name=name,
+        description=description,
+        factory=factory,
+        dispatch=dispatch,
+        crosses_processes=True,
+        uses_start_method=True,
+    )
+
+
+BUILTIN_STRATEGIES = (
+    ExecutorSpec(
+        name="serial",
+        description="every task in the calling thread, one after another: the baseline",
+        factory=make_serial,
+        concurrent=False,
+    ),
+    ExecutorSpec(
+        name="thread",
+        description="concurrent.futures.ThreadPoolExecutor, one submit() per task",
+        factory=make_thread_pool,
+        shares_futures=True,
+    ),
+    _process_spec(
+        "process",
+        "concurrent.futures.ProcessPoolExecutor, one submit() per task",
+        make_process_pool,
+        Dispatch.SUBMIT,
+    ),
+    _process_spec(
+        "process-map",
+        "concurrent.futures.ProcessPoolExecutor.map() with a chunk size",
+        make_process_pool,
+        Dispatch.MAP,
+    ),
+    _process_spec("pool-map", "multiprocessing.Pool map, results in order", make_multiprocessing_pool, Dispatch.MAP),
+    _process_spec(
+        "pool-imap",
+        "multiprocessing.Pool imap_unordered, results as they complete",
+        make_multiprocessing_pool,
+        Dispatch.MAP_UNORDERED,
+    ),
+    _process_spec(
+        "pool-async",
+        "multiprocessing.Pool apply_async() per task, AsyncResult behind a future",
+        make_multiprocessing_pool,
+        Dispatch.SUBMIT,
+    ),
+)
+
+
+@hookimpl
+def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    for spec in BUILTIN_STRATEGIES:
+        register(spec)

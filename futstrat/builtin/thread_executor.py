@@ -1,0 +1,15 @@
+"""``ThreadPoolExecutor`` as the runner drives it."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+
+class StoppableThreadPoolExecutor(ThreadPoolExecutor):
+    """A ``ThreadPoolExecutor`` with the ``terminate()`` the watchdog calls.
+
+    Threads cannot be killed: terminating cancels what has not started and stops waiting for the rest.
+    """
+
+    def terminate(self) -> None:
+        self.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,26 @@
+"""The workloads of the seed article, registered through the same hook a third party uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from futstrat.builtin.workloads.counter import CounterRaceWorkload, CounterWorkload
+from futstrat.builtin.workloads.deadlock import DeadlockWorkload
+from futstrat.builtin.workloads.pi import PiWorkload
+from futstrat.builtin.workloads.sleep import SleepWorkload
+from futstrat.hookspecs import hookimpl
+from futstrat.model import Workload
+
+BUILTIN_WORKLOADS: tuple[Workload, ...] = (
+    PiWorkload(),
+    CounterWorkload(),
+    CounterRaceWorkload(),
+    DeadlockWorkload(),
+    SleepWorkload(),
+)
+
+
+@hookimpl
+def futstrat_register_workloads(register: Callable[[Workload], None]) -> None:
+    for workload in BUILTIN_WORKLOADS:
+        register(workload)

@@ -1,0 +1,31 @@
+"""Two tasks that each wait on the other's future: the seed article's deadlock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from futstrat.model import Check, Param, PeerFutures, PlanContext, Task, Workload
+
+
+def wait_on_peer(me: int, peer: int, delay: float, *, peers: PeerFutures) -> Any:
+    time.sleep(delay)  # let the peer start and its future exist before we wait on it
+    return peers.wait_for(me, peer)
+
+
+class DeadlockWorkload(Workload):
+    name = "deadlock"
+    description = "two tasks each wait on the other's future; the runner must detect it and return"
+    params = (Param("delay", float, 0.1, "seconds each task sleeps before waiting", minimum=0.0, maximum=60.0),)
+    needs_peer_futures = True
+
+    def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
+        yield Task(wait_on_peer, (0, 1, params["delay"]))
+        yield Task(wait_on_peer, (1, 0, params["delay"]))
+
+    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        return list(results)
+
+    def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
+        return Check(False, "a deadlock", "the tasks finished, but each should have waited on the other forever")

@@ -1,0 +1,33 @@
+"""Tasks that wait, as I/O does: where threads shine despite the GIL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from futstrat.model import Check, Param, PlanContext, Task, Workload
+
+
+def nap(seconds: float) -> int:
+    time.sleep(seconds)
+    return 1
+
+
+class SleepWorkload(Workload):
+    name = "sleep"
+    description = "tasks that sleep, standing in for I/O waits"
+    params = (
+        Param("tasks", int, 20, "how many tasks", minimum=1, maximum=10_000_000),
+        Param("seconds", float, 0.05, "how long each task sleeps", minimum=0.0, maximum=3600.0),
+    )
+
+    def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
+        for _ in range(params["tasks"]):
+            yield Task(nap, (params["seconds"],))
+
+    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
+        return sum(results)
+
+    def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
+        return Check(value == params["tasks"], params["tasks"], f"{value} of {params['tasks']} tasks ran")

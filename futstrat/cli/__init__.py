@@ -1,0 +1,66 @@
+"""The ``futstrat`` command: one module per subcommand, wired together here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from futstrat import __version__
+from futstrat.cli import list_command, plugins_command, run_command
+from futstrat.cli.output import fail, warn_about_plugin_problems
+from futstrat.errors import FutstratError, UsageError
+
+#: Each module offers ``add_parser(subparsers)``, which registers its subcommand and handler.
+COMMANDS = (run_command, list_command, plugins_command)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with the usage code and a hint, without a traceback."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        fail(f"{message} (see '{self.prog} --help')")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="futstrat",
+        description="Run a workload under a concurrency strategy, check the answer and measure the cost.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command != "plugins":
+            warn_about_plugin_problems()
+        code: int = args.handler(args)
+        return code
+    except UsageError as exc:
+        if args.debug:
+            raise
+        fail(str(exc))
+        return EXIT_USAGE
+    except FutstratError as exc:
+        if args.debug:
+            raise
+        fail(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        fail("interrupted")
+        return 130
+
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]

@@ -1,0 +1,104 @@
+"""``futstrat list``: the workloads, strategies and sharing backends that are registered."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from futstrat.cli.output import print_json, table
+from futstrat.model import ExecutorSpec, SharingSpec, Workload
+from futstrat.plugins import get_host
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("list", help="list workloads, strategies and sharing backends")
+    parser.add_argument("--json", action="store_true", help="print as JSON")
+    parser.set_defaults(handler=handle)
+
+
+def strategy_capabilities(spec: ExecutorSpec) -> list[str]:
+    flags = {
+        "crosses-processes": spec.crosses_processes,
+        "initializer": spec.supports_initializer,
+        "shares-futures": spec.shares_futures,
+        "start-method": spec.uses_start_method,
+        "concurrent": spec.concurrent,
+    }
+    return [f"dispatch:{spec.dispatch.value}"] + [name for name, on in flags.items() if on]
+
+
+def sharing_capabilities(spec: SharingSpec) -> list[str]:
+    flags = {
+        "shares-state": spec.open is not None,
+        "crosses-processes": spec.crosses_processes,
+        "needs-initializer": spec.needs_initializer,
+        "start-method": spec.uses_start_method,
+    }
+    return [name for name, on in flags.items() if on]
+
+
+def workload_capabilities(workload: Workload) -> list[str]:
+    caps = [f"shared-state:{workload.shared_state.value}"]
+    if workload.needs_peer_futures:
+        caps.append("peer-futures")
+    return caps
+
+
+def describe_all() -> dict[str, list[dict[str, Any]]]:
+    registry = get_host().registry
+    return {
+        "workloads": [
+            {
+                "name": w.name,
+                "description": w.description,
+                "plugin": registry.workloads.plugin_of(w.name),
+                "capabilities": workload_capabilities(w),
+                "params": [
+                    {"name": p.name, "type": p.kind.__name__, "default": p.default, "help": p.help} for p in w.params
+                ],
+            }
+            for w in registry.workloads.items()
+        ],
+        "strategies": [
+            {
+                "name": s.name,
+                "description": s.description,
+                "plugin": registry.strategies.plugin_of(s.name),
+                "capabilities": strategy_capabilities(s),
+            }
+            for s in registry.strategies.items()
+        ],
+        "sharing": [
+            {
+                "name": s.name,
+                "description": s.description,
+                "plugin": registry.sharing.plugin_of(s.name),
+                "capabilities": sharing_capabilities(s),
+            }
+            for s in registry.sharing.items()
+        ],
+    }
+
+
+def handle(args: argparse.Namespace) -> int:
+    described = describe_all()
+    if args.json:
+        print_json(described)
+        return 0
+    titles = {"workloads": "Workloads", "strategies": "Strategies", "sharing": "Sharing backends"}
+    blocks = []
+    for key, title in titles.items():
+        rows = []
+        for entry in described[key]:
+            rows.append([entry["name"], entry["description"]])
+            rows.append(["", "  " + ", ".join(entry["capabilities"])])
+            if entry.get("params"):
+                params = ", ".join(f"{p['name']}={_default(p['default'])}" for p in entry["params"])
+                rows.append(["", f"  params: {params}"])
+        blocks.append(f"{title}\n" + table(rows, ["name", "description"]))
+    print("\n\n".join(blocks))
+    return 0
+
+
+def _default(value: Any) -> str:
+    return "auto" if value is None else str(value)

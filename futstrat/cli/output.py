@@ -1,0 +1,36 @@
+"""Small helpers the subcommands share for writing to the terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from futstrat.plugins import get_host
+
+
+def fail(message: str) -> None:
+    print(f"futstrat: error: {message}", file=sys.stderr)
+
+
+def warn(message: str) -> None:
+    print(f"futstrat: warning: {message}", file=sys.stderr)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
+
+
+def warn_about_plugin_problems() -> None:
+    for info in get_host().problems:
+        warn(f"plugin {info.name!r} was skipped: {info.error} (see 'futstrat plugins')")
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    """A plain text table: no colours or control codes, so it reads the same in a pipe."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(headers, widths)).rstrip()]
+    lines.append("  ".join("-" * width for width in widths))
+    lines += ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)

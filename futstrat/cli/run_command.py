@@ -1,0 +1,115 @@
+"""``futstrat run``: one workload under one strategy, checked and timed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from futstrat.cli.output import print_json
+from futstrat.model import RunReport, RunStatus
+from futstrat.params import parse_assignments
+from futstrat.runner import DEFAULT_TIMEOUT_SECONDS, execute, plan_run
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that run workloads."""
+    parser.add_argument("--sharing", metavar="BACKEND", help="how shared state reaches the tasks (default: chosen)")
+    parser.add_argument("--workers", type=positive_int, metavar="N", help="workers (default: usable CPUs)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a workload parameter, e.g. n=1000000 (repeatable)",
+    )
+    parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), help="for process strategies")
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"the watchdog's bound on the run (default: {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run one workload under one strategy",
+        description="Run a workload under a strategy, check its answer and time its phases.",
+    )
+    parser.add_argument("workload", nargs="?", help="a registered workload, or package.module:name")
+    parser.add_argument("--workload", dest="workload_path", metavar="PATH", help="a workload by package.module:name")
+    parser.add_argument("--strategy", default="serial", help="how the tasks run (default: serial)")
+    add_run_options(parser)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    workload = args.workload_path or args.workload
+    if not workload:
+        from futstrat.errors import UsageError
+
+        raise UsageError("name a workload: futstrat run pi --strategy process (see 'futstrat list')")
+    plan = plan_run(
+        workload,
+        args.strategy,
+        sharing=args.sharing,
+        workers=args.workers,
+        params=parse_assignments(args.param),
+        start_method=args.start_method,
+        timeout=args.timeout,
+    )
+    if sys.stderr.isatty() and not args.json:
+        print(f"running {plan.label} on {plan.workers} workers ...", file=sys.stderr)
+    report = execute(plan)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(format_report(report))
+    return 0 if report.ok else 1
+
+
+def format_report(report: RunReport) -> str:
+    method = f", start method {report.start_method}" if report.start_method else ""
+    lines = [
+        f"{report.workload} with {report.strategy} (sharing {report.sharing}, {report.workers} workers{method},"
+        f" {report.tasks} tasks)",
+    ]
+    if report.status in (RunStatus.PASSED, RunStatus.CHECK_FAILED) and report.check is not None:
+        verdict = "passed" if report.check.passed else "FAILED"
+        lines.append(f"  answer  {report.value!r}")
+        lines.append(f"  check   {verdict}: {report.check.detail}")
+    else:
+        lines.append(f"  {report.status.value.upper()}: {report.error}")
+        if report.traceback:
+            lines.append("  traceback from the worker:")
+            lines += ["    " + line for line in report.traceback.splitlines()]
+    t = report.timings
+    lines.append(
+        f"  time    start-up {t.startup:.3f} s, compute {t.compute:.3f} s, shutdown {t.shutdown:.3f} s,"
+        f" total {t.total:.3f} s"
+    )
+    return "\n".join(lines)

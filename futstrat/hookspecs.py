@@ -1,0 +1,63 @@
+"""Every hook a futstrat plugin may implement.
+
+Registration hooks receive a ``register`` callable from the core instead of returning objects, so the
+core validates, names the plugin that registered each thing and reports duplicates in one place. The
+built-in strategies, sharing backends and workloads use exactly these hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from futstrat.model import Combination, ExecutorSpec, RunReport, SharingSpec, Workload
+    from futstrat.runner import RunPlan
+
+PROJECT_NAME = "futstrat"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def futstrat_register_workloads(register: Callable[[Workload], None]) -> None:
+    """Register workloads by calling ``register(workload)`` once for each.
+
+    A workload is a :class:`futstrat.Workload` instance; its ``name`` must be unique across plugins.
+    """
+
+
+@hookspec
+def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    """Register strategies by calling ``register(ExecutorSpec(...))`` once for each.
+
+    The spec's factory is called in the parent process with an :class:`futstrat.ExecutorConfig` and
+    must return a ``concurrent.futures.Executor``-compatible object.
+    """
+
+
+@hookspec
+def futstrat_register_sharing(register: Callable[[SharingSpec], None]) -> None:
+    """Register sharing backends by calling ``register(SharingSpec(...))`` once for each."""
+
+
+@hookspec
+def futstrat_veto(combination: Combination) -> str | None:
+    """Return a sentence saying why ``combination`` cannot work, or None to let it run.
+
+    Every plugin is asked; all reasons given are shown to the user. The built-in rules (raw shared
+    memory needs an initializer, futures are not shared between processes ...) are implemented here too.
+    """
+
+
+@hookspec
+def futstrat_run_started(plan: RunPlan) -> None:
+    """Called in the parent when a vetted run is about to open its sharing backend and executor."""
+
+
+@hookspec
+def futstrat_run_finished(report: RunReport) -> None:
+    """Called in the parent with the report of every run that got past vetting, passed or not."""

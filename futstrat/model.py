@@ -1,0 +1,277 @@
+"""The value objects every part of futstrat speaks in.
+
+They are frozen attrs classes so that a spec registered by one plugin cannot be altered by another, and
+so that a report can be compared, hashed and turned into JSON without surprises.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
+from attrs import field, frozen
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from futstrat.sharing import SharingSession
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
+
+
+def _valid_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not NAME_PATTERN.match(value):
+        raise ValueError(
+            f"{type(instance).__name__}.{attribute.name} must be lower-case words joined by '-' or '_'"
+            f" (like 'pool-map'), not {value!r}"
+        )
+
+
+def _one_line(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not value.strip() or "\n" in value:
+        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be one non-empty line")
+
+
+class SharedStateNeed(enum.Enum):
+    """How much a workload depends on state shared between its tasks."""
+
+    NONE = "none"  # results come back through futures only
+    OPTIONAL = "optional"  # works with shared state or, differently, without it
+    REQUIRED = "required"  # meaningless without shared state
+
+
+class Dispatch(enum.Enum):
+    """How the runner hands tasks to an executor."""
+
+    SUBMIT = "submit"  # one future per task
+    MAP = "map"  # executor.map, results in order, in chunks
+    MAP_UNORDERED = "map-unordered"  # executor.map_unordered, results as they complete
+
+
+@frozen
+class Param:
+    """One typed, bounded parameter of a workload (``--param name=value``)."""
+
+    name: str = field(validator=_valid_name)
+    kind: type = field(validator=attrs.validators.in_((int, float, str, bool)))
+    default: Any
+    help: str = field(validator=_one_line)
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@frozen
+class Task:
+    """One picklable unit of work: a module-level function and its arguments."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+@frozen
+class Check:
+    """The verdict a workload gives on a combined answer."""
+
+    passed: bool
+    expected: Any
+    detail: str
+
+
+@frozen
+class PlanContext:
+    """What a workload may know when it splits itself into tasks."""
+
+    workers: int
+    sharing: str  # the sharing backend's name; "none" means results only come back through futures
+    strategy: str
+
+
+class PeerFutures(Protocol):
+    """What a task that waits on its peers' futures is given (thread strategies only)."""
+
+    def wait_for(self, waiter: int, target: int) -> Any: ...
+
+
+class Workload:
+    """A job that splits into picklable tasks, combines their results and checks its own answer.
+
+    Subclass it (or use :func:`futstrat.workload` on a function) and register an instance through
+    the ``futstrat_register_workloads`` hook, or point ``futstrat run --workload pkg.mod:name`` at it.
+    Only the tasks cross process boundaries; the workload object itself stays in the parent.
+    """
+
+    name: str = ""
+    description: str = ""
+    params: tuple[Param, ...] = ()
+    shared_state: SharedStateNeed = SharedStateNeed.NONE
+    #: Tasks receive a :class:`PeerFutures` and wait on each other's futures.
+    needs_peer_futures: bool = False
+    #: Sharing backends to try, best first, when the user names none.
+    preferred_sharing: tuple[str, ...] = ("none",)
+
+    def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
+        """Split the job. Task functions receive the shared state as a ``shared`` keyword argument
+        when the plan's sharing is not ``none`` and the workload uses shared state."""
+        raise NotImplementedError
+
+    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        """Turn the task results (and the final shared value, if any) into the answer."""
+        raise NotImplementedError
+
+    def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
+        """Say whether ``value`` is right."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<Workload {self.name!r}>"
+
+
+@frozen
+class ExecutorConfig:
+    """Everything an executor factory needs to start a pool for one run."""
+
+    workers: int
+    start_method: str | None
+    initializer: Callable[..., None] | None = None
+    initargs: tuple[Any, ...] = ()
+
+
+@frozen
+class ExecutorSpec:
+    """A strategy: how an executor is made and how tasks are handed to it.
+
+    The capability flags are data the vetting rules read, so that a refusal can be explained.
+    """
+
+    name: str = field(validator=_valid_name)
+    description: str = field(validator=_one_line)
+    factory: Callable[[ExecutorConfig], Executor]
+    dispatch: Dispatch = Dispatch.SUBMIT
+    #: Tasks run in other processes, so everything they touch must be picklable.
+    crosses_processes: bool = False
+    #: The factory honours ``ExecutorConfig.initializer`` (needed to hand over raw shared memory).
+    supports_initializer: bool = True
+    #: Tasks run at the same time in one process and may wait on each other's futures.
+    shares_futures: bool = False
+    #: The factory honours ``ExecutorConfig.start_method``.
+    uses_start_method: bool = False
+    #: Tasks may run concurrently (false only for the serial baseline).
+    concurrent: bool = True
+    #: Chunk size for map-style dispatch; None lets the executor choose.
+    chunksize: int | None = None
+
+
+@frozen
+class SharingSpec:
+    """A sharing backend: how a counter and its lock reach the tasks."""
+
+    name: str = field(validator=_valid_name)
+    description: str = field(validator=_one_line)
+    #: Opens the shared state for one run; None for the backend that shares nothing.
+    open: Callable[[SharingRequest], SharingSession] | None
+    #: The state can be used from tasks that run in other processes.
+    crosses_processes: bool = True
+    #: Worker processes only get the state through the pool's initializer (raw shared memory).
+    needs_initializer: bool = False
+    #: Opening it starts a process with the run's start method (a Manager's server).
+    uses_start_method: bool = False
+
+
+@frozen
+class SharingRequest:
+    """What a sharing backend is told when it opens."""
+
+    start_method: str | None
+    parties: int  # how many tasks start together (for the race barrier)
+    crosses_processes: bool
+
+
+@frozen
+class Combination:
+    """One workload x strategy x sharing backend, as the vetting hook sees it."""
+
+    workload: Workload
+    strategy: ExecutorSpec
+    sharing: SharingSpec
+    workers: int
+    start_method: str | None
+
+
+class RunStatus(enum.Enum):
+    PASSED = "passed"  # ran and the check passed
+    CHECK_FAILED = "check-failed"  # ran, but the answer is wrong
+    ERROR = "error"  # a task raised or a worker died
+    TIMEOUT = "timeout"  # the watchdog ended the run
+    DEADLOCK = "deadlock"  # tasks waited on each other's futures in a cycle
+
+
+@frozen
+class Timings:
+    """Seconds spent in each phase of one run."""
+
+    startup: float
+    compute: float
+    shutdown: float
+
+    @property
+    def total(self) -> float:
+        return self.startup + self.compute + self.shutdown
+
+
+@frozen
+class RunReport:
+    """The outcome of one run; ``to_dict`` is the ``--json`` schema."""
+
+    workload: str
+    strategy: str
+    sharing: str
+    workers: int
+    start_method: str | None
+    params: Mapping[str, Any]
+    status: RunStatus
+    value: Any
+    check: Check | None
+    timings: Timings
+    tasks: int
+    error: str | None = None
+    #: The traceback from the worker where a task raised, when the executor carried it back.
+    traceback: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload,
+            "strategy": self.strategy,
+            "sharing": self.sharing,
+            "workers": self.workers,
+            "start_method": self.start_method,
+            "params": dict(self.params),
+            "status": self.status.value,
+            "ok": self.ok,
+            "value": _jsonable(self.value),
+            "check": None if self.check is None else attrs.asdict(self.check, value_serializer=_ser),
+            "timings": {**attrs.asdict(self.timings), "total": self.timings.total},
+            "tasks": self.tasks,
+            "error": self.error,
+            "traceback": self.traceback,
+        }
+
+
+def _ser(_inst: object, _field: object, value: Any) -> Any:
+    return _jsonable(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return repr(value)

@@ -1,0 +1,85 @@
+"""Typed, bounded workload parameters from ``--param name=value`` strings or Python values."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from futstrat.errors import ParamError, UnknownNameError, UsageError
+from futstrat.model import Param, Workload
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
+    """``["n=1000", "tasks=8"]`` to a dict; a malformed item is a usage error."""
+    parsed: dict[str, str] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--param takes name=value, like n=1000000, not {item!r}")
+        parsed[name] = value.strip()
+    return parsed
+
+
+def convert(param: Param, raw: Any) -> Any:
+    """One value to the parameter's type, within its bounds."""
+    value = _to_kind(param, raw)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if param.minimum is not None and value < param.minimum:
+            raise ParamError(f"parameter {param.name} must be at least {_num(param.minimum)}, got {_num(value)}")
+        if param.maximum is not None and value > param.maximum:
+            raise ParamError(f"parameter {param.name} must be at most {_num(param.maximum)}, got {_num(value)}")
+    return value
+
+
+def _to_kind(param: Param, raw: Any) -> Any:
+    kind = param.kind
+    if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
+        return raw
+    text = str(raw).strip().replace("_", "") if not isinstance(raw, (int, float)) else raw
+    try:
+        if kind is bool:
+            lowered = str(text).lower()
+            if lowered in _TRUE | _FALSE:
+                return lowered in _TRUE
+            raise ValueError
+        if kind is int:
+            if isinstance(text, str):
+                try:
+                    return int(text)
+                except ValueError:
+                    number = float(text)  # accept 1e7 and 2.0 when they are whole numbers
+            else:
+                number = float(text)
+            if not math.isfinite(number) or number != int(number):
+                raise ValueError
+            return int(number)
+        if kind is float:
+            number = float(text)
+            if not math.isfinite(number):
+                raise ValueError
+            return number
+        return str(raw)
+    except (ValueError, OverflowError):
+        raise ParamError(f"parameter {param.name} takes {_kind_words(kind)}, not {raw!r} ({param.help})") from None
+
+
+def resolve(workload: Workload, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The workload's full parameter set: given values checked and converted, the rest defaulted."""
+    by_name = {p.name: p for p in workload.params}
+    for name in given:
+        if name not in by_name:
+            raise UnknownNameError(f"parameter of workload {workload.name!r}", name, by_name)
+    return {name: (convert(param, given[name]) if name in given else param.default) for name, param in by_name.items()}
+
+
+def _kind_words(kind: type) -> str:
+    return {int: "a whole number", float: "a number", bool: "true or false", str: "text"}[kind]
+
+
+def _num(value: float) -> str:
+    return f"{value:,}" if float(value).is_integer() else f"{value:g}"

@@ -1,0 +1,128 @@
+"""The one interface task code sees for shared state, and how it is found again inside a worker.
+
+Task code gets a :class:`SharedCounter` as its ``shared`` keyword argument and never learns how the
+state reached it: as objects used directly (threads), as Manager proxies pickled with the task, or as
+raw shared memory that the pool's initializer installed in the worker, in which case only a small
+:class:`InstalledState` token travels with each task and is swapped for the real objects here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from attrs import frozen
+
+
+class _HasValue(Protocol):
+    value: Any
+
+
+class _Lock(Protocol):
+    def __enter__(self) -> Any: ...
+    def __exit__(self, *exc: Any) -> Any: ...
+
+
+class _Barrier(Protocol):
+    def wait(self, timeout: float | None = ...) -> Any: ...
+
+
+class SharedCounter:
+    """A counter, its lock and a start line, whatever backend provides them."""
+
+    __slots__ = ("_barrier", "_cell", "lock")
+
+    def __init__(self, cell: _HasValue, lock: _Lock, barrier: _Barrier | None = None) -> None:
+        self._cell = cell
+        self.lock = lock
+        self._barrier = barrier
+
+    @property
+    def value(self) -> int:
+        return int(self._cell.value)
+
+    @value.setter
+    def value(self, new: int) -> None:
+        self._cell.value = new
+
+    def start_together(self, timeout: float = 5.0) -> None:
+        """Wait until the other tasks of this run reach this point too, so a race is a real race.
+
+        A broken or timed-out barrier only means the tasks start less together; it is never an error.
+        """
+        if self._barrier is None:
+            return
+        with contextlib.suppress(threading.BrokenBarrierError, RuntimeError, OSError):
+            self._barrier.wait(timeout)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Manager proxies pickle; raw shared memory refuses to, with its own explanation.
+        return (SharedCounter, (self._cell, self.lock, self._barrier))
+
+
+class SharingSession(Protocol):
+    """Shared state opened for one run by a sharing backend."""
+
+    def worker_initializer(self) -> tuple[Callable[..., None], tuple[Any, ...]] | None:
+        """The initializer and its arguments that install the state in each worker process, if any."""
+
+    def task_argument(self, crosses_processes: bool) -> Any:
+        """The picklable ``shared`` argument each task receives."""
+
+    def final_value(self) -> int:
+        """The counter's value once every task has finished."""
+
+    def close(self) -> None:
+        """Release what the session holds (a Manager process, shared memory)."""
+
+
+@frozen
+class InstalledState:
+    """A token that stands for state installed in the worker by :func:`install_state`."""
+
+    key: str
+
+
+_installed: dict[str, Any] = {}
+
+
+def install_state(key: str, state: Any) -> None:
+    """Pool initializer: keep ``state`` in this worker under ``key`` for the tasks to find."""
+    _installed[key] = state
+
+
+def resolve(argument: Any) -> Any:
+    """Turn a task's ``shared`` argument back into the object the task code expects."""
+    if isinstance(argument, InstalledState):
+        try:
+            return _installed[argument.key]
+        except KeyError:
+            raise RuntimeError(
+                f"shared state {argument.key!r} was not installed in this worker: the executor did not"
+                " run the pool initializer"
+            ) from None
+    return argument
+
+
+def call_task(fn: Callable[..., Any], args: tuple[Any, ...], extra: dict[str, Any] | None) -> Any:
+    """Run one task inside a worker, with its shared state (``shared=``, ``peers=``) resolved.
+
+    Module-level so that it pickles by reference under every start method.
+    """
+    if not extra:
+        return fn(*args)
+    return fn(*args, **{name: resolve(value) for name, value in extra.items()})
+
+
+def call_packed(extra: dict[str, Any] | None, packed: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+    """``call_task`` for map-style dispatch, where each item is ``(fn, args)``."""
+    return call_task(packed[0], packed[1], extra)
+
+
+def call_indexed(
+    extra: dict[str, Any] | None, packed: tuple[int, Callable[..., Any], tuple[Any, ...]]
+) -> tuple[int, Any]:
+    """``call_task`` for unordered dispatch: the result comes back with its task's index."""
+    return packed[0], call_task(packed[1], packed[2], extra)
