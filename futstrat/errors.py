@@ -17,13 +17,14 @@ class UsageError(FutstratError):
 class UnknownNameError(UsageError, LookupError):
     """A workload, strategy, sharing backend or parameter name that is not registered."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+    def __init__(self, kind: str, name: str, known: Iterable[str], owner: str = "") -> None:
         self.kind, self.name = kind, name
         self.known = sorted(known)
         close = difflib.get_close_matches(name, self.known, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         listing = ", ".join(self.known) if self.known else "none"
-        super().__init__(f"unknown {kind} {name!r}{hint} (known: {listing})")
+        where = f" of {owner}" if owner else ""
+        super().__init__(f"unknown {kind} {name!r}{where}{hint} (known: {listing})")
 
 
 class ParamError(UsageError, ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -64,8 +65,16 @@ class FunctionWorkload(Workload):
         parts = params.get("tasks") or plan.workers * _DEFAULT_CHUNKS_PER_WORKER
         if not items:
             return
+        fn = self._importable_callable()
         for first, last in contiguous_ranges(0, len(items) - 1, parts):
-            yield Task(apply_to_chunk, (self, items[first : last + 1]))
+            yield Task(apply_to_chunk, (fn, items[first : last + 1]))
+
+    def _importable_callable(self) -> Callable[[Any], Any]:
+        """What workers can import by name: this object where it replaced the function in its module
+        (the decorator), or the function itself where it kept its own name."""
+        module = sys.modules.get(self._fn.__module__)
+        found = getattr(module, self._fn.__name__, None)
+        return self._fn if found is self._fn else self
 
     def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
         return self._combine([item for chunk in results for item in chunk])

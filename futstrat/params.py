@@ -73,7 +73,7 @@ def resolve(workload: Workload, given: Mapping[str, Any]) -> dict[str, Any]:
     by_name = {p.name: p for p in workload.params}
     for name in given:
         if name not in by_name:
-            raise UnknownNameError(f"parameter of workload {workload.name!r}", name, by_name)
+            raise UnknownNameError("parameter", name, by_name, owner=f"workload {workload.name!r}")
     return {name: (convert(param, given[name]) if name in given else param.default) for name, param in by_name.items()}
 
 
