@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from futstrat.measure import Trial
     from futstrat.model import Combination, ExecutorSpec, RunReport, SharingSpec, Workload
     from futstrat.runner import RunPlan
 
@@ -61,3 +62,13 @@ def futstrat_run_started(plan: RunPlan) -> None:
 @hookspec
 def futstrat_run_finished(report: RunReport) -> None:
     """Called in the parent with the report of every run that got past vetting, passed or not."""
+
+
+@hookspec
+def futstrat_trial_finished(trial: Trial, done: int, total: int) -> None:
+    """Called in the parent after each run of ``futstrat compare`` (or ``futstrat claims``) ends.
+
+    ``trial`` is a :class:`futstrat.measure.Trial`: the combination, whether it was a warm-up, its
+    ``RunReport`` and the CPU time used during it. ``done`` of ``total`` planned runs are finished, so
+    a reporter can show progress. It is called for warm-ups and failed runs too.
+    """

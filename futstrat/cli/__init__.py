@@ -7,12 +7,19 @@ import sys
 from collections.abc import Sequence
 
 from futstrat import __version__
-from futstrat.cli import list_command, plugins_command, run_command
+from futstrat.cli import (
+    claims_command,
+    compare_command,
+    diff_command,
+    list_command,
+    plugins_command,
+    run_command,
+)
 from futstrat.cli.output import fail, warn_about_plugin_problems
 from futstrat.errors import FutstratError, UsageError
 
 #: Each module offers ``add_parser(subparsers)``, which registers its subcommand and handler.
-COMMANDS = (run_command, list_command, plugins_command)
+COMMANDS = (run_command, compare_command, diff_command, claims_command, list_command, plugins_command)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

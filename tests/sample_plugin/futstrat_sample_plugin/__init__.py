@@ -72,3 +72,9 @@ def futstrat_run_started(plan: futstrat.RunPlan) -> None:
 @futstrat.hookimpl
 def futstrat_run_finished(report: futstrat.RunReport) -> None:
     EVENTS.append(("finished", report.status.value))
+
+
+@futstrat.hookimpl
+def futstrat_trial_finished(trial: Any, done: int, total: int) -> None:
+    kind = "warm-up" if trial.warmup else "sample"
+    EVENTS.append(("trial", f"{trial.contender.strategy} {kind} {trial.report.status.value} {done}/{total}"))

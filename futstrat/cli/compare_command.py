@@ -1,0 +1,161 @@
+"""``futstrat compare``: every strategy on one workload, measured fairly and ranked."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from futstrat.cli.output import warn
+from futstrat.cli.run_command import add_run_options, positive_int
+from futstrat.errors import UsageError
+from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
+from futstrat.measure.contenders import split_names
+from futstrat.params import parse_assignments
+from futstrat.report.comparison_view import render_comparison
+from futstrat.report.csvfile import write_csv
+from futstrat.report.diff import diff_runs, render_diff
+from futstrat.report.files import check_writable
+from futstrat.report.jsonfile import comparison_to_dict, load_json, write_json
+from futstrat.report.terminal import ProgressBar, Styler, is_terminal, terminal_width
+
+EXIT_INTERRUPTED = 130
+
+
+def whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="measure a workload under several strategies and rank them",
+        description=(
+            "Run a workload under each strategy (and sharing backend), interleaved round-robin after"
+            " warm-ups, check every answer, and rank the combinations by median time with confidence"
+            " intervals. Refused combinations are listed with their reasons."
+        ),
+    )
+    parser.add_argument("workload", help="a registered workload, or package.module:name")
+    parser.add_argument(
+        "--strategies", default="all", metavar="A,B,...", help="strategies to compare, or 'all' (default: all)"
+    )
+    add_run_options(parser)
+    parser.set_defaults(sharing=None)
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=DEFAULT_REPEAT,
+        metavar="N",
+        help=f"measured runs per combination (default: {DEFAULT_REPEAT})",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=whole_number,
+        default=DEFAULT_WARMUP,
+        metavar="N",
+        help=f"discarded runs per combination before the measured ones (default: {DEFAULT_WARMUP})",
+    )
+    parser.add_argument(
+        "--by",
+        choices=FIGURES,
+        default="total",
+        help="the time that ranks the combinations (default: total, start-up and shutdown included)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="save every sample, the statistics and the setting")
+    parser.add_argument("--csv", metavar="FILE", help="save one row per run")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw the phases per combination (needs futstrat[plot])")
+    parser.add_argument("--baseline", metavar="OLD.json", help="also show what changed since a saved comparison")
+    parser.set_defaults(handler=handle)
+    # --sharing from add_run_options takes one backend; here it may list several, or 'all'.
+    for action in parser._actions:
+        if action.dest == "sharing":
+            action.metavar = "A,B,..."
+            action.help = "sharing backends to compare, or 'all' (default: each strategy's own choice)"
+
+
+def check_outputs(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Everything that can fail after the measuring is tried before it; returns the loaded baseline."""
+    for path in (args.json, args.csv, args.plot):
+        if path:
+            check_writable(path)
+    if args.plot:
+        from futstrat.report.plot import check_plot_path
+
+        check_plot_path(args.plot)
+    return load_json(args.baseline) if args.baseline else None
+
+
+def handle(args: argparse.Namespace) -> int:
+    baseline = check_outputs(args)
+    contenders = plan_contenders(
+        args.workload,
+        split_names(args.strategies),
+        split_names(args.sharing),
+        workers=args.workers,
+        params=parse_assignments(args.param),
+        start_method=args.start_method,
+        timeout=args.timeout,
+        task_timeout=getattr(args, "task_timeout", None),
+    )
+    runnable = [c for c in contenders if not c.refused]
+    if not runnable:
+        reasons = "\n".join(f"  {c.label}: {'; '.join(c.reasons)}" for c in contenders)
+        raise UsageError(f"every combination is refused, so there is nothing to measure:\n{reasons}")
+    progress = ProgressBar(sys.stderr) if is_terminal(sys.stderr) else None
+    try:
+        measurement = measure(contenders, repeat=args.repeat, warmup=args.warmup, observer=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    comparison = analyse(measurement, args.by)
+    data = comparison_to_dict(comparison, settings=settings_of(args))
+    write_outputs(args, comparison, data)
+    styler = Styler.for_stream(sys.stdout) if is_terminal(sys.stdout) else None
+    print(render_comparison(comparison, styler, terminal_width(sys.stdout)))
+    if baseline is not None:
+        diff = diff_runs(baseline, data, names=("baseline", "now"))
+        print()
+        print(render_diff(diff, styler, terminal_width(sys.stdout)))
+    if comparison.partial:
+        warn(f"interrupted after {len(measurement.trials)} of {measurement.planned} runs")
+        return EXIT_INTERRUPTED
+    return 1 if comparison.failed else 0
+
+
+def settings_of(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "strategies": args.strategies,
+        "sharing": args.sharing,
+        "workers": args.workers,
+        "params": dict(parse_assignments(args.param)),
+        "start_method": args.start_method,
+        "timeout": args.timeout,
+        "task_timeout": getattr(args, "task_timeout", None),
+        "repeat": args.repeat,
+        "warmup": args.warmup,
+        "by": args.by,
+    }
+
+
+def write_outputs(args: argparse.Namespace, comparison: Comparison, data: dict[str, Any]) -> None:
+    written = []
+    if args.json:
+        written.append(str(write_json(args.json, data)))
+    if args.csv:
+        written.append(str(write_csv(args.csv, data)))
+    if args.plot:
+        from futstrat.report.plot import plot_comparison
+
+        if comparison.results and any(r.summaries for r in comparison.results):
+            written.append(str(plot_comparison(comparison, args.plot)))
+        else:
+            warn(f"nothing to plot: no combination has a correct sample, so {args.plot} was not written")
+    if written:
+        print(f"wrote {', '.join(written)}", file=sys.stderr)

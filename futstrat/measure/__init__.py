@@ -1,0 +1,70 @@
+"""Measuring strategies against each other: warm-ups, interleaved repeats, statistics, warnings.
+
+``compare`` is the whole of ``futstrat compare`` without the printing::
+
+    comparison = compare("pi", ["serial", "process"], params={"n": 1_000_000}, repeat=5)
+    comparison.fastest.label, comparison.fastest.speedup_over_serial
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from futstrat.measure.analysis import FIGURES, Comparison, ContenderResult, analyse
+from futstrat.measure.contenders import ALL, Contender, plan_contenders
+from futstrat.measure.load import CpuUse
+from futstrat.measure.stats import Ratio, Summary
+from futstrat.measure.trials import DEFAULT_REPEAT, DEFAULT_WARMUP, Measurement, Trial, TrialObserver, measure
+from futstrat.plugins import PluginHost
+
+
+def compare(
+    workload: str,
+    strategies: Sequence[str] | None = None,
+    sharing: Sequence[str] | None = None,
+    *,
+    workers: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    start_method: str | None = None,
+    timeout: float | None = None,
+    repeat: int = DEFAULT_REPEAT,
+    warmup: int = DEFAULT_WARMUP,
+    figure: str = "total",
+    host: PluginHost | None = None,
+    observer: TrialObserver | None = None,
+) -> Comparison:
+    """Plan every strategy x sharing combination, measure those not refused, and analyse the samples."""
+    contenders = plan_contenders(
+        workload,
+        strategies,
+        sharing,
+        workers=workers,
+        params=params,
+        start_method=start_method,
+        timeout=timeout,
+        host=host,
+    )
+    measurement = measure(contenders, repeat=repeat, warmup=warmup, host=host, observer=observer)
+    return analyse(measurement, figure)
+
+
+__all__ = [
+    "ALL",
+    "DEFAULT_REPEAT",
+    "DEFAULT_WARMUP",
+    "FIGURES",
+    "Comparison",
+    "Contender",
+    "ContenderResult",
+    "CpuUse",
+    "Measurement",
+    "Ratio",
+    "Summary",
+    "Trial",
+    "TrialObserver",
+    "analyse",
+    "compare",
+    "measure",
+    "plan_contenders",
+]

@@ -1,0 +1,120 @@
+"""The combinations a comparison measures, each vetted up front: a refusal is kept with its reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from attrs import frozen
+
+from futstrat.errors import RefusedError, UnknownNameError, UsageError
+from futstrat.plugins import PluginHost, get_host
+from futstrat.runner import RunPlan, plan_run
+
+#: Written for the strategies or sharing backends to mean every registered one.
+ALL = "all"
+
+
+@frozen
+class Contender:
+    """One workload x strategy x sharing combination: a vetted plan, or the reasons it was refused."""
+
+    workload: str
+    strategy: str
+    sharing: str | None  # None when no sharing backend was named and none could be chosen
+    plan: RunPlan | None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        return self.plan is None
+
+    @property
+    def label(self) -> str:
+        return f"{self.workload} x {self.strategy} x {self.sharing or 'default sharing'}"
+
+
+def split_names(text: str | None) -> list[str] | None:
+    """``"a, b,c"`` to ``["a", "b", "c"]``; None (not given) stays None."""
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UsageError("give at least one name, or 'all'")
+    return names
+
+
+def resolve_names(requested: Sequence[str] | None, known: Sequence[str], kind: str) -> list[str] | None:
+    """Expand ``all`` and check every name against the registry, in the order given, without repeats."""
+    if requested is None:
+        return None
+    chosen: list[str] = []
+    for name in requested:
+        for item in known if name == ALL else [name]:
+            if item not in known:
+                raise UnknownNameError(kind, item, known)
+            if item not in chosen:
+                chosen.append(item)
+    return chosen
+
+
+def plan_contenders(
+    workload: str,
+    strategies: Sequence[str] | None = None,
+    sharing: Sequence[str] | None = None,
+    *,
+    workers: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    start_method: str | None = None,
+    timeout: float | None = None,
+    task_timeout: float | None = None,
+    host: PluginHost | None = None,
+) -> list[Contender]:
+    """Plan each strategy x sharing backend; ``None`` means every strategy, and each one's default sharing.
+
+    Unknown names and bad parameters raise ``UsageError`` at once: those are typing mistakes, not
+    combinations to report on.
+    """
+    host = host or get_host()
+    registry = host.registry
+    strategy_names = resolve_names(strategies, registry.strategies.names(), "strategy") or registry.strategies.names()
+    sharing_names: Iterable[str | None] = resolve_names(sharing, registry.sharing.names(), "sharing backend") or [None]
+    sharing_list = list(sharing_names)
+    contenders: list[Contender] = []
+    for strategy in strategy_names:
+        for backend in sharing_list:
+            contenders.append(
+                _plan_one(workload, strategy, backend, workers, params, start_method, timeout, task_timeout, host),
+            )
+    return contenders
+
+
+def _plan_one(
+    workload: str,
+    strategy: str,
+    sharing: str | None,
+    workers: int | None,
+    params: Mapping[str, Any] | None,
+    start_method: str | None,
+    timeout: float | None,
+    task_timeout: float | None,
+    host: PluginHost,
+) -> Contender:
+    # Only passed when given, so that a runner without per-task timeouts still plans everything else.
+    limits = {"task_timeout": task_timeout} if task_timeout is not None else {}
+    try:
+        plan = plan_run(
+            workload,
+            strategy,
+            sharing=sharing,
+            workers=workers,
+            params=params,
+            start_method=start_method,
+            timeout=timeout,
+            host=host,
+            **limits,
+        )
+    except RefusedError as exc:
+        workload_name = exc.combination.split(" x ")[0]  # the registered name, also for a dotted path
+        return Contender(workload_name, strategy, sharing, None, tuple(exc.reasons))
+    return Contender(plan.workload.name, plan.strategy.name, plan.sharing.name, plan)

@@ -1,0 +1,63 @@
+"""What a saved comparison records about the machine and the software, so two runs can be compared fairly."""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing
+import os
+import platform
+import socket
+import sys
+from typing import Any
+
+from futstrat import __version__
+from futstrat.plugins import PluginHost, get_host
+from futstrat.runner import usable_cpus
+
+#: Variables that change how many threads numeric libraries (or Python itself) use.
+THREAD_ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMEXPR_MAX_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "RAYON_NUM_THREADS",
+    "PYTHON_CPU_COUNT",
+    "PYTHON_GIL",
+)
+
+
+def gil_enabled() -> bool:
+    """False only on a free-threaded build running without the GIL."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return bool(check()) if check is not None else True
+
+
+def iso_time(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def collect_metadata(host: PluginHost | None = None) -> dict[str, Any]:
+    """Versions, CPUs, start method and thread variables; the caller adds times and load averages."""
+    host = host or get_host()
+    return {
+        "futstrat_version": __version__,
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "gil_enabled": gil_enabled(),
+        },
+        "platform": platform.platform(),
+        "hostname": socket.gethostname(),
+        "plugins": [
+            {"name": p.name, "distribution": p.distribution, "version": p.version, "builtin": p.builtin}
+            for p in host.plugins
+            if p.error is None
+        ],
+        "default_start_method": multiprocessing.get_start_method(),
+        "cpus": {"usable": usable_cpus(), "online": os.cpu_count()},
+        "switch_interval": sys.getswitchinterval(),
+        "env": {name: os.environ.get(name) for name in THREAD_ENV_VARS},
+    }

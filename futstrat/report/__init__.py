@@ -1,0 +1,1 @@
+"""Showing and saving comparisons: tables, JSON and CSV files, plots, and diffs of two saved runs."""

@@ -1,0 +1,147 @@
+"""The answer to "which strategy is fastest, and by how much?" as text: a ranked table and its footnotes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from futstrat.measure.analysis import FIGURE_NAMES, Comparison, ContenderResult
+from futstrat.report import format as fmt
+from futstrat.report.table import Cell, Column, render_boxed, render_plain
+from futstrat.report.terminal import Styler
+
+PLAIN = Styler(colour=False)
+
+
+def columns(figure: str) -> list[Column]:
+    name = FIGURE_NAMES[figure]
+    return [
+        Column("#", "right"),
+        Column("strategy"),
+        Column("sharing"),
+        Column("start-up", "right", drop_order=3),
+        Column("compute", "right", drop_order=1 if figure != "compute" else 0),
+        Column("shutdown", "right", drop_order=4),
+        Column("total", "right", drop_order=1 if figure != "total" else 0),
+        Column(f"{name} IQR", "right", drop_order=5),
+        Column(f"{name} min", "right", drop_order=6),
+        Column("time vs fastest", "left"),
+        Column("speed-up vs serial", "left"),
+        Column("ok", "right"),
+        Column("notes", drop_order=2),
+    ]
+
+
+def _median(result: ContenderResult, figure: str, ascii_only: bool) -> str:
+    summary = result.summaries.get(figure)
+    return fmt.duration(summary.median if summary else None, ascii_only=ascii_only)
+
+
+def row(result: ContenderResult, comparison: Comparison, ascii_only: bool) -> list[Cell]:
+    figure = comparison.figure
+    summary = result.summaries.get(figure)
+    failed = bool(result.failures)
+    base_style = "bad" if failed else ("good" if result.rank == 1 else "")
+    if result.rank == 1:
+        vs_fastest = Cell("fastest", "good")
+    else:
+        vs_fastest = Cell(
+            fmt.ratio(result.ratio_to_fastest),
+            "dim" if result.ratio_to_fastest is not None and not result.ratio_to_fastest.significant else "",
+        )
+    if result.contender.strategy == "serial" and result.rank is not None:
+        vs_serial = Cell("baseline", "dim")
+    else:
+        speedup = result.speedup_over_serial
+        vs_serial = Cell(fmt.ratio(speedup), "dim" if speedup is not None and not speedup.significant else "")
+    timing = [_median(result, f, ascii_only) for f in ("startup", "compute", "shutdown", "total")]
+    return [
+        Cell(str(result.rank) if result.rank is not None else "-", base_style),
+        Cell(result.contender.strategy, base_style),
+        Cell(result.contender.sharing or "-", base_style),
+        *(
+            Cell(text, "bold" if f == figure and not failed else "")
+            for f, text in zip(("startup", "compute", "shutdown", "total"), timing)
+        ),
+        Cell(fmt.duration(summary.iqr if summary else None, ascii_only=ascii_only)),
+        Cell(fmt.duration(summary.minimum if summary else None, ascii_only=ascii_only)),
+        vs_fastest,
+        vs_serial,
+        Cell(f"{len(result.passed)}/{len(result.samples)}", "bad" if failed else ""),
+        Cell(notes(result, comparison), "bad" if failed else ("warn" if result.noise else "")),
+    ]
+
+
+def notes(result: ContenderResult, comparison: Comparison) -> str:
+    parts = []
+    if result.failures:
+        statuses = Counter(t.report.status.value for t in result.failures)
+        parts.append("failed: " + ", ".join(f"{n} {status}" for status, n in statuses.items()))
+    if result.stopped:
+        parts.append("stopped after a timeout")
+    if result.noise:
+        parts.append("noisy")
+    return "; ".join(parts)
+
+
+def title(comparison: Comparison) -> str:
+    m = comparison.measurement
+    params = ", ".join(f"{k}={v}" for k, v in comparison.params.items() if v is not None)
+    plan = next((c.plan for c in m.contenders if c.plan is not None), None)
+    method = next((c.plan.start_method for c in m.contenders if c.plan is not None and c.plan.start_method), None)
+    parts = [comparison.workload + (f" ({params})" if params else "")]
+    if plan is not None:
+        parts.append(f"{plan.workers} workers")
+    if method:
+        parts.append(f"start method {method}")
+    warmups = f" after {m.warmup} warm-up{'s' if m.warmup != 1 else ''}" if m.warmup else " (no warm-up)"
+    return (
+        f"{', '.join(parts)}: {m.repeat} sample{'s' if m.repeat != 1 else ''} per combination{warmups},"
+        f" ranked by median {FIGURE_NAMES[comparison.figure]} time"
+    )
+
+
+def verdict(comparison: Comparison) -> str:
+    """One sentence that answers the question at a glance."""
+    fastest = comparison.fastest
+    if fastest is None:
+        return "no combination finished all of its runs with a correct answer, so none is ranked"
+    name = f"{fastest.contender.strategy} (sharing {fastest.contender.sharing})"
+    sentence = f"fastest: {name}"
+    speedup = fastest.speedup_over_serial
+    if speedup is not None:
+        sentence += f", {speedup.value:.2f}x the speed of serial"
+        if not speedup.significant:
+            sentence += " (not a significant difference)"
+    tied = comparison.tied_with_fastest()
+    if tied:
+        sentence += "; not significantly slower: " + ", ".join(r.contender.strategy for r in tied)
+    return sentence
+
+
+def render_comparison(comparison: Comparison, styler: Styler | None = None, width: int | None = None) -> str:
+    """The whole report: title, table, verdict, refusals, failures and warnings."""
+    styled = styler is not None
+    styler = styler or PLAIN
+    ascii_only = not styled
+    cols = columns(comparison.figure)
+    rows = [row(r, comparison, ascii_only) for r in comparison.results]
+    blocks = [styler.paint(title(comparison), "bold")]
+    if rows:
+        blocks.append(render_boxed(cols, rows, styler, width) if styled else render_plain(cols, rows))
+    blocks.append(styler.paint(verdict(comparison), "good" if comparison.fastest else "bad"))
+    if comparison.refused:
+        lines = [f"refused, not measured ({len(comparison.refused)}):"]
+        lines += [f"  {c.label}: {'; '.join(c.reasons)}" for c in comparison.refused]
+        blocks.append("\n".join(lines))
+    if comparison.failed:
+        lines = ["failed runs (their times are not ranked):"]
+        for result in comparison.failed:
+            first = result.failures[0].report
+            lines.append(
+                f"  {result.label}: {len(result.failures)} of {result.runs} runs failed;"
+                f" first: {first.status.value}: {first.error or (first.check.detail if first.check else '')}"
+            )
+        blocks.append(styler.paint("\n".join(lines), "bad"))
+    if comparison.warnings:
+        blocks.append(styler.paint("\n".join(f"warning: {w}" for w in comparison.warnings), "warn"))
+    return "\n\n".join(blocks)

@@ -1,0 +1,181 @@
+"""What got faster or slower between two saved comparisons, judged by the same rule as a comparison.
+
+Each combination's new samples are set against its old ones as a ratio of medians with a bootstrap
+interval; under 5% or an interval that holds 1 is "no significant change". Differences in the setting
+(another Python, other CPUs, other parameters) are listed, because they can explain a change as
+readily as the code can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from attrs import frozen
+
+from futstrat.errors import UsageError
+from futstrat.measure.analysis import FIGURE_NAMES, FIGURES
+from futstrat.measure.stats import Ratio, ratio_of_medians, summarize
+from futstrat.report import format as fmt
+from futstrat.report.table import Cell, Column, render_boxed, render_plain
+from futstrat.report.terminal import Styler
+
+Key = tuple[str, str, str]
+
+
+def sample_values(combination: dict[str, Any], figure: str) -> list[float]:
+    """The figure of every measured (not warm-up) run whose answer checked out."""
+    return [
+        float(s[figure])
+        for s in combination.get("samples", [])
+        if not s.get("warmup") and s.get("ok") and isinstance(s.get(figure), (int, float))
+    ]
+
+
+def _key(combination: dict[str, Any]) -> Key:
+    return (str(combination.get("workload")), str(combination.get("strategy")), str(combination.get("sharing")))
+
+
+@frozen
+class Change:
+    """One combination in both runs (or in only one of them)."""
+
+    key: Key
+    before: tuple[float, ...]
+    after: tuple[float, ...]
+    ratio: Ratio | None  # after / before
+    present: str = "both"  # "both", "before" or "after"
+
+    @property
+    def verdict(self) -> str:
+        if self.present == "before":
+            return "only in the old run"
+        if self.present == "after":
+            return "only in the new run"
+        if self.ratio is None:
+            return "not comparable: no correct samples on one side"
+        if not self.ratio.significant:
+            return "no significant change"
+        return fmt.percent_change(self.ratio.value)
+
+
+@frozen
+class RunDiff:
+    figure: str
+    old_name: str
+    new_name: str
+    changes: tuple[Change, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def faster(self) -> list[Change]:
+        return [c for c in self.changes if c.ratio is not None and c.ratio.significant and c.ratio.value < 1]
+
+    @property
+    def slower(self) -> list[Change]:
+        return [c for c in self.changes if c.ratio is not None and c.ratio.significant and c.ratio.value > 1]
+
+
+def diff_runs(
+    old: dict[str, Any], new: dict[str, Any], figure: str | None = None, names: tuple[str, str] = ("old", "new")
+) -> RunDiff:
+    """Compare two saved comparisons (as loaded by ``load_json``) combination by combination."""
+    if figure is None:
+        figure = old.get("figure") if old.get("figure") == new.get("figure") else "total"
+    if figure not in FIGURES:
+        raise UsageError(f"the figure to compare must be one of {', '.join(FIGURES)}, not {figure!r}")
+    before = {_key(c): c for c in old["combinations"]}
+    after = {_key(c): c for c in new["combinations"]}
+    changes = []
+    for key in [*before, *(k for k in after if k not in before)]:
+        if key not in after:
+            changes.append(Change(key, tuple(sample_values(before[key], figure)), (), None, "before"))
+            continue
+        if key not in before:
+            changes.append(Change(key, (), tuple(sample_values(after[key], figure)), None, "after"))
+            continue
+        old_values, new_values = sample_values(before[key], figure), sample_values(after[key], figure)
+        ratio = ratio_of_medians(new_values, old_values) if old_values and new_values else None
+        changes.append(Change(key, tuple(old_values), tuple(new_values), ratio))
+    return RunDiff(figure, names[0], names[1], tuple(changes), tuple(setting_differences(old, new, before, after)))
+
+
+def setting_differences(
+    old: dict[str, Any], new: dict[str, Any], before: dict[Key, Any], after: dict[Key, Any]
+) -> Iterable[str]:
+    """Sentences naming what differs between the two runs besides the code under test."""
+    old_meta, new_meta = old.get("metadata", {}), new.get("metadata", {})
+    checks = [
+        ("futstrat version", old_meta.get("futstrat_version"), new_meta.get("futstrat_version")),
+        ("Python", _get(old_meta, "python", "version"), _get(new_meta, "python", "version")),
+        ("GIL enabled", _get(old_meta, "python", "gil_enabled"), _get(new_meta, "python", "gil_enabled")),
+        ("host", old_meta.get("hostname"), new_meta.get("hostname")),
+        ("usable CPUs", _get(old_meta, "cpus", "usable"), _get(new_meta, "cpus", "usable")),
+        ("thread variables", old_meta.get("env"), new_meta.get("env")),
+        ("workers", old.get("workers"), new.get("workers")),
+        ("parameters", old.get("params"), new.get("params")),
+    ]
+    for name, a, b in checks:
+        if a != b:
+            yield f"{name} differ: {a!r} then {b!r}"
+    methods_old = {c.get("start_method") for c in before.values()} - {None}
+    methods_new = {c.get("start_method") for c in after.values()} - {None}
+    if methods_old and methods_new and methods_old != methods_new:
+        yield f"start methods differ: {', '.join(sorted(methods_old))} then {', '.join(sorted(methods_new))}"
+    for name, data in (("old", old), ("new", new)):
+        if data.get("partial"):
+            yield f"the {name} run was interrupted: it holds only part of its planned samples"
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def render_diff(diff: RunDiff, styler: Styler | None = None, width: int | None = None) -> str:
+    styled = styler is not None
+    paint = styler or Styler(colour=False)
+    name = FIGURE_NAMES[diff.figure]
+    columns = [
+        Column("workload"),
+        Column("strategy"),
+        Column("sharing"),
+        Column(f"{diff.old_name} median", "right"),
+        Column(f"{diff.new_name} median", "right"),
+        Column(f"{diff.new_name}/{diff.old_name}"),
+        Column("verdict"),
+    ]
+    rows = []
+    for change in diff.changes:
+        old_median = summarize(change.before).median if change.before else None
+        new_median = summarize(change.after).median if change.after else None
+        style = ""
+        if change in diff.faster:
+            style = "good"
+        elif change in diff.slower:
+            style = "bad"
+        elif change.ratio is not None:
+            style = "dim"
+        rows.append(
+            [
+                Cell(change.key[0]),
+                Cell(change.key[1]),
+                Cell(change.key[2]),
+                Cell(fmt.duration(old_median, ascii_only=not styled)),
+                Cell(fmt.duration(new_median, ascii_only=not styled)),
+                Cell(fmt.ratio(change.ratio), style),
+                Cell(change.verdict, style),
+            ]
+        )
+    heading = f"median {name} time, {diff.new_name} against {diff.old_name} (a ratio below 1 is faster)"
+    blocks = [paint.paint(heading, "bold")]
+    blocks.append(render_boxed(columns, rows, paint, width) if styled else render_plain(columns, rows))
+    summary = f"{len(diff.faster)} faster, {len(diff.slower)} slower"
+    unchanged = sum(1 for c in diff.changes if c.ratio is not None and not c.ratio.significant)
+    blocks.append(f"{summary}, {unchanged} without a significant change")
+    if diff.notes:
+        blocks.append(paint.paint("\n".join(f"note: {n}" for n in diff.notes), "warn"))
+    return "\n\n".join(blocks)

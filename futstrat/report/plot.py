@@ -1,0 +1,78 @@
+"""``--plot FILE.png``: median phases stacked per combination, with the spread of the ranked figure.
+
+matplotlib is an optional extra (``pip install 'futstrat[plot]'``): the core stays light, and the
+check for it runs before any measuring, so a missing extra never costs a long run. It is loaded by name
+and drawn through its object API (no pyplot, no global backend state).
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from futstrat.errors import UsageError
+from futstrat.measure.analysis import FIGURE_NAMES, Comparison
+from futstrat.report.comparison_view import title
+from futstrat.report.files import write_atomically
+
+INSTALL_HINT = "plotting needs matplotlib: pip install 'futstrat[plot]' (or pip install matplotlib)"
+PHASES = (("startup", "start-up", "#8fb3d9"), ("compute", "compute", "#2b6cb0"), ("shutdown", "shutdown", "#f6ad55"))
+FORMATS = (".png", ".svg", ".pdf")
+
+
+def require_matplotlib() -> Any:
+    """The ``matplotlib.figure`` module, or a usage error that says what to install."""
+    try:
+        return importlib.import_module("matplotlib.figure")
+    except ImportError:
+        raise UsageError(INSTALL_HINT) from None
+
+
+def check_plot_path(path: str | os.PathLike[str]) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"--plot writes {', '.join(FORMATS)} files, not {Path(path).name!r}")
+    require_matplotlib()
+
+
+def plot_comparison(comparison: Comparison, path: str | os.PathLike[str]) -> Path:
+    """Draw the ranked combinations as horizontal bars, fastest on top, and write the image atomically."""
+    figure_module = require_matplotlib()
+    results = [r for r in comparison.results if r.summaries]
+    labels = [f"{r.contender.strategy} / {r.contender.sharing}" + ("" if r.rank else " (failed runs)") for r in results]
+    height = 1.8 + 0.45 * max(1, len(results))
+    figure = figure_module.Figure(figsize=(9, height), layout="constrained")
+    axes = figure.add_subplot()
+    positions = list(range(len(results)))
+    left = [0.0] * len(results)
+    for key, name, colour in PHASES:
+        widths = [r.summaries[key].median for r in results]
+        axes.barh(positions, widths, left=left, color=colour, label=f"{name} (median)", height=0.6)
+        left = [a + b for a, b in zip(left, widths)]
+    ranked = comparison.figure
+    medians = [r.summaries[ranked].median for r in results]
+    spread = [
+        [m - r.summaries[ranked].q1 for m, r in zip(medians, results)],
+        [r.summaries[ranked].q3 - m for m, r in zip(medians, results)],
+    ]
+    axes.errorbar(
+        medians, positions, xerr=spread, fmt="none", ecolor="black", capsize=4, label=f"{FIGURE_NAMES[ranked]} IQR"
+    )
+    reach = max([*left, *(r.summaries[ranked].q3 for r in results), 1e-9])
+    for position, result, end in zip(positions, results, left):
+        note = f"{result.summaries[ranked].median:.3g} s"
+        if result.speedup_over_serial is not None:
+            note += f" ({result.speedup_over_serial.value:.2f}x serial)"
+        axes.text(max(end, result.summaries[ranked].q3) + reach * 0.02, position, note, va="center", fontsize=8)
+    axes.set_yticks(positions, labels)
+    axes.invert_yaxis()
+    axes.set_xlabel("seconds")
+    axes.set_xlim(0, reach * 1.45)
+    axes.set_title(title(comparison), fontsize=9, wrap=True)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, fontsize=8, frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=Path(path).suffix.lower().lstrip("."), dpi=120)
+    return write_atomically(path, buffer.getvalue())

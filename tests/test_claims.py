@@ -1,0 +1,137 @@
+"""The seed article's claims: the verdict rules on known numbers, and the checks on tiny real runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from futstrat.claims import (
+    ClaimSettings,
+    Verdict,
+    check_claims,
+    judge_deadlock,
+    judge_gil,
+    judge_manager,
+    judge_race,
+)
+from futstrat.cli import main
+from futstrat.measure import Ratio
+from futstrat.model import RunStatus
+
+TINY = ClaimSettings(pi_terms=4000, increments=300, repeat=2, warmup=0, race_runs=2, manager_race_runs=1, timeout=60.0)
+
+
+def test_gil_claim_holds_when_processes_are_clearly_more_than_twice_as_fast():
+    verdict, why = judge_gil(Ratio(3.6, 3.4, 3.8), thread_vs_serial=1.0, cpus=4, overhead=0.02, gil=True)
+    assert verdict is Verdict.HOLDS
+    assert "3.60x as fast" in why
+
+
+def test_on_two_cpus_more_than_twice_is_out_of_reach_and_the_reason_has_numbers():
+    verdict, why = judge_gil(Ratio(1.8, 1.75, 1.85), thread_vs_serial=1.04, cpus=2, overhead=0.03, gil=True)
+    assert verdict is Verdict.PARTLY
+    assert "out of reach" in why
+    assert "at most about 2 x 1.04 = 2.08; measured 1.80" in why
+
+
+def test_gil_claim_partly_holds_when_more_cpus_would_allow_it():
+    verdict, why = judge_gil(Ratio(1.8, 1.75, 1.85), thread_vs_serial=1.0, cpus=4, overhead=0.2, gil=True)
+    assert verdict is Verdict.PARTLY
+    assert "up to 4.00 would be possible" in why
+
+
+@pytest.mark.parametrize(
+    ("gil", "cpus", "reason"),
+    [(False, 2, "without the GIL"), (True, 1, "only one CPU"), (True, 2, "not significantly faster")],
+)
+def test_gil_claim_does_not_hold_without_a_significant_difference(gil, cpus, reason):
+    verdict, why = judge_gil(Ratio(1.02, 0.97, 1.08), thread_vs_serial=1.0, cpus=cpus, overhead=0.3, gil=gil)
+    assert verdict is Verdict.DOES_NOT_HOLD
+    assert reason in why
+
+
+@pytest.mark.parametrize(
+    ("ratio", "verdict"),
+    [
+        (Ratio(80.0, 70.0, 90.0), Verdict.HOLDS),
+        (Ratio(11.0, 9.0, 13.0), Verdict.HOLDS),
+        (Ratio(4.0, 3.5, 4.5), Verdict.PARTLY),
+        (Ratio(1.01, 0.9, 1.1), Verdict.DOES_NOT_HOLD),
+    ],
+)
+def test_manager_claim_verdicts(ratio, verdict):
+    assert judge_manager(ratio, compute_ratio=ratio.value)[0] is verdict
+
+
+def test_the_race_is_reported_as_lost_updates_in_k_of_r_runs():
+    assert judge_race(5, 5) == (Verdict.HOLDS, judge_race(5, 5)[1])
+    assert "lost updates in 5 of 5 process runs" in judge_race(5, 5)[1]
+    verdict, why = judge_race(2, 7)
+    assert verdict is Verdict.PARTLY
+    assert "lost updates in 2 of 7 process runs, not every time" in why
+    verdict, why = judge_race(0, 4)
+    assert verdict is Verdict.DOES_NOT_HOLD
+    assert "lost updates in 0 of 4" in why
+
+
+def test_deadlock_claim_verdicts():
+    assert judge_deadlock(RunStatus.DEADLOCK, "futures are not shared")[0] is Verdict.HOLDS
+    assert judge_deadlock(RunStatus.DEADLOCK, None)[0] is Verdict.PARTLY
+    assert judge_deadlock(RunStatus.PASSED, "futures are not shared")[0] is Verdict.DOES_NOT_HOLD
+
+
+def test_every_claim_is_checked_on_real_runs():
+    results = check_claims(TINY)
+    assert [r.number for r in results] == [1, 2, 3, 4]
+    assert all(r.verdict is not Verdict.NOT_MEASURED for r in results), [r.explanation for r in results]
+    deadlock = results[3]
+    assert deadlock.verdict is Verdict.HOLDS  # the thread run deadlocks and the process run is refused
+    assert deadlock.data["thread_status"] == "deadlock"
+    assert deadlock.data["process_refused"]
+    race = results[2]
+    assert [line.split(":")[0] for line in race.measured[1:]] == [
+        "process x value",
+        "thread x value",
+        "process x manager",
+    ]
+    runs = [line.split("lost updates in ")[1].split(" runs")[0].split(" of ")[1] for line in race.measured[1:]]
+    assert runs == ["2", "2", "1"]
+    manager = results[1]
+    assert manager.data["manager_over_value"]["value"] > 1
+
+
+def test_a_claim_that_cannot_be_measured_says_why_and_the_others_go_on(monkeypatch):
+    from futstrat import claims
+
+    def broken(settings, host, observer):
+        raise claims.FutstratError("no such thing here")
+
+    monkeypatch.setitem(claims.CHECKS, 1, broken)
+    results = check_claims(TINY, only=[1, 4])
+    assert [(r.number, r.verdict) for r in results] == [(1, Verdict.NOT_MEASURED), (4, Verdict.HOLDS)]
+    assert results[0].explanation == "no such thing here"
+
+
+def test_the_claims_command(tmp_path, capsys, monkeypatch):
+    from futstrat.cli import claims_command
+
+    monkeypatch.setattr(claims_command, "QUICK_SETTINGS", TINY)
+    path = tmp_path / "claims.json"
+    assert main(["claims", "--quick", "--only", "4,3", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert out.index("Claim 3:") < out.index("Claim 4:")
+    assert "verdict   HOLDS: a thread pool's futures live in one process" in out
+    data = json.loads(path.read_text())
+    assert data["schema"] == "futstrat-claims"
+    assert [c["number"] for c in data["claims"]] == [3, 4]
+
+
+@pytest.mark.parametrize("only", ["5", "one", ""])
+def test_claim_numbers_are_checked(only, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["claims", "--only", only])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "claim numbers like 1,3" in err or "claims are numbered 1 to 4" in err
