@@ -161,3 +161,13 @@ def test_ranking_by_the_compute_phase():
     assert comparison.results[0].summaries["compute"].median == pytest.approx(1.05 - STARTUP - SHUTDOWN)
     with pytest.raises(ValueError, match="figure"):
         analyse(fake_measurement(FIVE), figure="fastest")
+
+
+def test_many_noisy_combinations_share_one_warning():
+    noisy = [1.0, 1.5, 1.0, 1.6, 1.1]
+    times = {name: [t * (i + 1) for t in noisy] for i, name in enumerate(["serial", "thread", "process", "pool-map"])}
+    warnings = analyse(fake_measurement(times)).warnings
+    assert warnings == (
+        "noisy: 4 of 4 combinations have a spread of 10% or more (IQR or standard deviation):"
+        " serial, thread, process, pool-map",
+    )

@@ -9,7 +9,7 @@ import pytest
 from futstrat.measure import Ratio, analyse
 from futstrat.model import RunStatus
 from futstrat.report import format as fmt
-from futstrat.report.comparison_view import render_comparison, verdict
+from futstrat.report.comparison_view import render_comparison, render_details, verdict
 from futstrat.report.table import Cell, Column, fit_columns, render_boxed, render_plain
 from futstrat.report.terminal import ASCII_BOX, UNICODE_BOX, ProgressBar, Styler, wants_colour
 from tests.test_measure_analysis import FIVE, fake_measurement
@@ -123,3 +123,14 @@ def test_the_progress_bar_redraws_one_line_and_erases_itself():
     assert "0/2 runs" in output
     assert "1/2 runs" in output
     assert "serial x none (warm-up)" in output
+
+
+def test_the_details_give_every_phase_its_median_iqr_and_extremes():
+    comparison = analyse(fake_measurement({"serial": [2.0, 2.2, 2.1], "process": [1.0, 1.2, 1.1]}))
+    lines = render_details(comparison).splitlines()
+    assert lines[0] == "every phase, over the samples whose answer checked out"
+    assert lines[1].split() == ["strategy", "sharing", "phase", "median", "IQR", "min", "max", "n"]
+    process_total = next(line for line in lines if line.startswith("process") and " total " in line)
+    assert process_total.split() == ["process", "none", "total", "1.100", "s", "100.0", "ms", "1.000", "s",
+                                     "1.200", "s", "3"]  # fmt: skip
+    assert sum(1 for line in lines if line.startswith(("serial", "process"))) == 8

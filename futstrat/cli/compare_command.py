@@ -12,7 +12,7 @@ from futstrat.errors import UsageError
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names
 from futstrat.params import parse_assignments
-from futstrat.report.comparison_view import render_comparison
+from futstrat.report.comparison_view import render_comparison, render_details
 from futstrat.report.csvfile import write_csv
 from futstrat.report.diff import diff_runs, render_diff
 from futstrat.report.files import check_writable
@@ -68,6 +68,9 @@ def add_parser(subparsers: Any) -> None:
         default="total",
         help="the time that ranks the combinations (default: total, start-up and shutdown included)",
     )
+    parser.add_argument(
+        "--details", action="store_true", help="also show median, IQR, min and max of every phase of every combination"
+    )
     parser.add_argument("--json", metavar="FILE", help="save every sample, the statistics and the setting")
     parser.add_argument("--csv", metavar="FILE", help="save one row per run")
     parser.add_argument("--plot", metavar="FILE.png", help="draw the phases per combination (needs futstrat[plot])")
@@ -119,6 +122,9 @@ def handle(args: argparse.Namespace) -> int:
     write_outputs(args, comparison, data)
     styler = Styler.for_stream(sys.stdout) if is_terminal(sys.stdout) else None
     print(render_comparison(comparison, styler, terminal_width(sys.stdout)))
+    if args.details:
+        print()
+        print(render_details(comparison, styler, terminal_width(sys.stdout)))
     if baseline is not None:
         diff = diff_runs(baseline, data, names=("baseline", "now"))
         print()

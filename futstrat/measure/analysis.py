@@ -14,7 +14,7 @@ import attrs
 from attrs import frozen
 
 from futstrat.measure.contenders import Contender
-from futstrat.measure.stats import Ratio, Summary, noise_reasons, ratio_of_medians, summarize
+from futstrat.measure.stats import NOISE_THRESHOLD, Ratio, Summary, noise_reasons, ratio_of_medians, summarize
 from futstrat.measure.trials import Measurement, Trial
 
 #: The phases of one run, then their sum.
@@ -25,6 +25,8 @@ OUTSIDE_LOAD_THRESHOLD = 0.10
 #: Fewer samples than this give intervals too wide to say much.
 RECOMMENDED_REPEAT = 5
 BASELINE_STRATEGY = "serial"
+#: More noisy combinations than this are named in one warning instead of one each.
+MAX_NOISE_LINES = 3
 
 
 def figure_of(trial: Trial, figure: str) -> float:
@@ -193,9 +195,15 @@ def collect_warnings(comparison: Comparison) -> list[str]:
             f"only {measurement.repeat} sample(s) per combination: the intervals are wide"
             f" (use --repeat {RECOMMENDED_REPEAT} or more)"
         )
-    for result in comparison.ranked:
-        if result.noise:
-            warnings.append(f"noisy: {result.label}: {'; '.join(result.noise)}")
+    noisy = [r for r in comparison.ranked if r.noise]
+    if len(noisy) > MAX_NOISE_LINES:
+        names = ", ".join(r.contender.strategy for r in noisy)
+        warnings.append(
+            f"noisy: {len(noisy)} of {len(comparison.ranked)} combinations have a spread of"
+            f" {NOISE_THRESHOLD:.0%} or more (IQR or standard deviation): {names}"
+        )
+    else:
+        warnings += [f"noisy: {r.label}: {'; '.join(r.noise)}" for r in noisy]
     samples = [t for r in comparison.results for t in r.samples]
     busy = outside_cpus(samples)
     cpus = os.cpu_count() or 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from futstrat.measure.analysis import FIGURE_NAMES, Comparison, ContenderResult
+from futstrat.measure.analysis import FIGURE_NAMES, FIGURES, Comparison, ContenderResult
 from futstrat.report import format as fmt
 from futstrat.report.table import Cell, Column, render_boxed, render_plain
 from futstrat.report.terminal import Styler
@@ -116,6 +116,43 @@ def verdict(comparison: Comparison) -> str:
     if tied:
         sentence += "; not significantly slower: " + ", ".join(r.contender.strategy for r in tied)
     return sentence
+
+
+def render_details(comparison: Comparison, styler: Styler | None = None, width: int | None = None) -> str:
+    """Median, IQR, minimum and maximum of every phase of every combination: one row each."""
+    styled = styler is not None
+    ascii_only = not styled
+    cols = [
+        Column("strategy"),
+        Column("sharing"),
+        Column("phase"),
+        Column("median", "right"),
+        Column("IQR", "right"),
+        Column("min", "right"),
+        Column("max", "right"),
+        Column("n", "right"),
+    ]
+    rows = []
+    for result in comparison.results:
+        for figure in FIGURES:
+            summary = result.summaries.get(figure)
+            if summary is None:
+                continue
+            rows.append(
+                [
+                    Cell(result.contender.strategy),
+                    Cell(result.contender.sharing or "-"),
+                    Cell(FIGURE_NAMES[figure], "bold" if figure == comparison.figure else ""),
+                    *(
+                        Cell(fmt.duration(value, ascii_only=ascii_only))
+                        for value in (summary.median, summary.iqr, summary.minimum, summary.maximum)
+                    ),
+                    Cell(str(summary.n)),
+                ]
+            )
+    heading = (styler or PLAIN).paint("every phase, over the samples whose answer checked out", "bold")
+    body = render_boxed(cols, rows, styler, width) if styler is not None else render_plain(cols, rows)
+    return f"{heading}\n{body}"
 
 
 def render_comparison(comparison: Comparison, styler: Styler | None = None, width: int | None = None) -> str:

@@ -1,0 +1,57 @@
+"""Timing several ways of doing the same work side by side, and printing their ratios.
+
+Each round runs every candidate once, in an order that rotates from round to round, so drift on a
+shared machine reaches all of them alike; the first rounds are warm-ups and are thrown away. What else
+used the CPUs meanwhile is measured too, because on a shared machine it explains odd figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from futstrat.measure.load import cpu_use_between, take_snapshot
+from futstrat.measure.stats import Ratio, summarize
+from futstrat.runner import usable_cpus
+
+
+def time_side_by_side(
+    candidates: dict[str, Callable[[], object]], repeat: int, warmup: int, show: bool = True
+) -> dict[str, list[float]]:
+    """Wall seconds of each candidate over ``repeat`` rounds after ``warmup`` rounds."""
+    names = list(candidates)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    before = take_snapshot()
+    for round_index in range(warmup + repeat):
+        first = round_index % len(names)
+        for name in names[first:] + names[:first]:
+            started = time.perf_counter()
+            candidates[name]()
+            elapsed = time.perf_counter() - started
+            if round_index >= warmup:
+                times[name].append(elapsed)
+        if show:
+            kind = "warm-up" if round_index < warmup else f"round {round_index - warmup + 1} of {repeat}"
+            print(f"  {kind} done", flush=True)
+    use = cpu_use_between(before, take_snapshot())
+    busy = use.outside_cpus
+    load = "unknown" if busy is None else f"{busy:.2f} CPUs on average"
+    print(f"other programs used {load} (of {usable_cpus()} usable) while this ran")
+    return times
+
+
+def print_medians(times: dict[str, list[float]]) -> None:
+    width = max(len(name) for name in times)
+    for name, values in times.items():
+        summary = summarize(values)
+        spread = summary.iqr / summary.median if summary.median else 0.0
+        print(f"  {name.ljust(width)}  median {summary.median:.3f} s  IQR {spread:.1%}  min {summary.minimum:.3f} s")
+
+
+def check_ratio(label: str, ratio: Ratio, target: float, at_most: bool) -> bool:
+    """Print one ratio with its interval against its target; true when the median meets the target."""
+    met = ratio.value <= target if at_most else ratio.value >= target
+    interval = "" if ratio.low is None else f" [{ratio.low:.3f}-{ratio.high:.3f}]"
+    sign = "<=" if at_most else ">="
+    print(f"  {label}: {ratio.value:.3f}{interval}  target {sign} {target}  {'met' if met else 'NOT MET'}")
+    return met
