@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import math
 import os
+import queue
 import socket
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, Executor, Future
+from concurrent.futures import Executor, Future
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from concurrent.futures import wait as wait_futures
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from futstrat.errors import FutstratError
 from futstrat.model import Dispatch, ExecutorSpec, Task
 from futstrat.peers import PeerFutureBoard, describe_cycle
-from futstrat.sharing import call_indexed, call_packed, call_task
+from futstrat.workers import call_indexed, call_packed, call_task
 
 #: How long the start-up phase waits for every worker to answer before it gives up waiting.
 READY_PATIENCE_SECONDS = 10.0
@@ -36,7 +37,7 @@ class TaskFailedError(FutstratError):
         self.index, self.task, self.error = index, task, error
         where = "a task" if index is None else f"task {index}"
         if task is not None:
-            where += f" ({_describe_call(task)})"
+            where += f" ({describe_call(task)})"
         super().__init__(f"{where} raised {type(error).__name__}: {error}")
 
     @property
@@ -53,7 +54,7 @@ class DeadlockFoundError(FutstratError):
         super().__init__(description)
 
 
-def _describe_call(task: Task) -> str:
+def describe_call(task: Task) -> str:
     name = getattr(task.fn, "__qualname__", repr(task.fn))
     args = ", ".join(repr(a) for a in task.args)
     if len(args) > 60:
@@ -120,12 +121,12 @@ def run_tasks(
 ) -> list[Any]:
     """Dispatch every task as the strategy says and return the results in task order."""
     if strategy.dispatch is Dispatch.SUBMIT:
-        return _submit_each(executor, tasks, extra, board, deadline)
+        return _submit_each(executor, tasks, extra, board, deadline, window=max(workers * 16, 64))
     chunksize = strategy.chunksize or default_chunksize(len(tasks), workers)
     if strategy.dispatch is Dispatch.MAP:
         mapped = executor.map(
             functools.partial(call_packed, extra),
-            [(task.fn, task.args) for task in tasks],
+            [(index, task.fn, task.args) for index, task in enumerate(tasks)],
             timeout=_remaining(deadline),
             chunksize=chunksize,
         )
@@ -168,7 +169,8 @@ def _drain(results: Any, tasks: Sequence[Task], deadline: float, *, ordered: boo
 
 
 def _failure(index: int | None, tasks: Sequence[Task], error: BaseException) -> TaskFailedError:
-    task = tasks[index] if index is not None and index < len(tasks) else None
+    index = getattr(error, "futstrat_task_index", index)
+    task = tasks[index] if index is not None and 0 <= index < len(tasks) else None
     return TaskFailedError(index, task, error)
 
 
@@ -178,25 +180,46 @@ def _submit_each(
     extra: dict[str, Any] | None,
     board: PeerFutureBoard | None,
     deadline: float,
+    window: int,
 ) -> list[Any]:
-    futures: list[Future[Any]] = []
-    for index, task in enumerate(tasks):
-        future = executor.submit(call_task, task.fn, task.args, extra)
-        if board is not None:
-            board.publish(index, future)
-        futures.append(future)
-    position = {future: index for index, future in enumerate(futures)}
-    pending = set(futures)
-    while pending:
-        remaining = _remaining(deadline, len(futures) - len(pending), len(futures))
-        step = min(remaining, 0.05) if board is not None else remaining
-        done, pending = wait_futures(pending, timeout=step, return_when=FIRST_EXCEPTION)
-        for future in done:
-            error = future.exception()
-            if error is not None:
-                raise _failure(position[future], tasks, error) from error
-        if board is not None:
-            cycle = board.find_cycle()
-            if cycle:
-                raise DeadlockFoundError(cycle, describe_cycle(cycle))
-    return [future.result() for future in futures]
+    """Submit task by task, keeping at most ``window`` futures outstanding so that a million tasks do
+    not become a million futures at once, and fail fast on the first error.
+
+    Finished futures report themselves on a queue, so each completion costs O(1), not a ``wait()``
+    over every outstanding future.
+    """
+    results: list[Any] = [None] * len(tasks)
+    finished_queue: queue.SimpleQueue[tuple[int, Future[Any]]] = queue.SimpleQueue()
+    upcoming = iter(enumerate(tasks))
+    outstanding = finished = 0
+    poll = 0.05 if board is not None else None
+    while True:
+        while outstanding < window:
+            entry = next(upcoming, None)
+            if entry is None:
+                break
+            index, task = entry
+            future = executor.submit(call_task, task.fn, task.args, extra, index)
+            if board is not None:
+                board.publish(index, future)
+            future.add_done_callback(functools.partial(_report_done, finished_queue, index))
+            outstanding += 1
+        if not outstanding:
+            return results
+        remaining = _remaining(deadline, finished, len(tasks))
+        try:
+            index, future = finished_queue.get(timeout=min(remaining, poll or remaining))
+        except queue.Empty:
+            if board is not None and (cycle := board.find_cycle()):
+                raise DeadlockFoundError(cycle, describe_cycle(cycle)) from None
+            continue
+        outstanding -= 1
+        error = future.exception()
+        if error is not None:
+            raise _failure(index, tasks, error) from error
+        results[index] = future.result()
+        finished += 1
+
+
+def _report_done(finished: queue.SimpleQueue[tuple[int, Future[Any]]], index: int, future: Future[Any]) -> None:
+    finished.put((index, future))

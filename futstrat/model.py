@@ -162,6 +162,9 @@ class ExecutorSpec:
     concurrent: bool = True
     #: Chunk size for map-style dispatch; None lets the executor choose.
     chunksize: int | None = None
+    #: Tasks travel with the standard pickle, so the runner checks one before dispatch and names what
+    #: cannot be pickled (set False for executors that use cloudpickle or send nothing anywhere).
+    pickles_with_stdlib: bool = True
 
 
 @frozen

@@ -4,43 +4,30 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import frozen
 
 from futstrat import params as param_rules
-from futstrat.dispatch import (
-    DeadlockFoundError,
-    RunTimedOutError,
-    TaskFailedError,
-    run_tasks,
-    wait_until_ready,
-)
 from futstrat.dotted import load_workload
 from futstrat.errors import RefusedError, UsageError
+from futstrat.execution import RunExecution
 from futstrat.model import (
     Check,
     Combination,
-    ExecutorConfig,
     ExecutorSpec,
     PlanContext,
     RunReport,
-    RunStatus,
-    SharedStateNeed,
-    SharingRequest,
     SharingSpec,
-    Task,
-    Timings,
     Workload,
 )
-from futstrat.peers import PeerFutureBoard
 from futstrat.plugins import PluginHost, get_host
-from futstrat.sharing import SharingSession
 
 #: The watchdog's bound on one run when the caller gives none.
 DEFAULT_TIMEOUT_SECONDS = 300.0
+#: More workers than this is a typo, not a plan.
+MAX_WORKERS = 1024
 
 
 def usable_cpus() -> int:
@@ -62,6 +49,8 @@ class RunPlan:
     start_method: str | None
     params: Mapping[str, Any]
     timeout: float
+    #: Seconds one task may run before its worker process is killed; None for no such limit.
+    task_timeout: float | None = None
 
     @property
     def context(self) -> PlanContext:
@@ -87,6 +76,7 @@ def plan_run(
     params: Mapping[str, Any] | None = None,
     start_method: str | None = None,
     timeout: float | None = None,
+    task_timeout: float | None = None,
     host: PluginHost | None = None,
 ) -> RunPlan:
     """Resolve names and parameters and vet the combination; raises ``UsageError`` subclasses."""
@@ -102,6 +92,10 @@ def plan_run(
         timeout = DEFAULT_TIMEOUT_SECONDS
     if not timeout > 0:
         raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if workers > MAX_WORKERS:
+        raise UsageError(f"workers must be at most {MAX_WORKERS}, got {workers}")
+    if task_timeout is not None and not task_timeout > 0:
+        raise UsageError(f"the task timeout must be a positive number of seconds, got {task_timeout!r}")
     if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
         known = ", ".join(multiprocessing.get_all_start_methods())
         raise UsageError(f"unknown start method {start_method!r} (this platform offers: {known})")
@@ -115,11 +109,25 @@ def plan_run(
     else:
         chosen_sharing = sharing if isinstance(sharing, SharingSpec) else registry.sharing.get(sharing)
     reasons = vet(combination(chosen_sharing), host)
+    if task_timeout is not None and not (chosen_strategy.crosses_processes and chosen_strategy.supports_initializer):
+        reasons.append(
+            f"a per-task timeout kills the worker process of a task that runs too long, and {chosen_strategy.name!r}"
+            " has no worker process to kill (a thread cannot be killed): use --timeout for the whole run"
+        )
     if reasons:
         raise RefusedError(f"{chosen_workload.name} x {chosen_strategy.name} x {chosen_sharing.name}", reasons)
     uses_processes = chosen_strategy.uses_start_method or chosen_sharing.uses_start_method
     method = (start_method or multiprocessing.get_start_method()) if uses_processes else None
-    return RunPlan(chosen_workload, chosen_strategy, chosen_sharing, workers, method, values, float(timeout))
+    return RunPlan(
+        chosen_workload,
+        chosen_strategy,
+        chosen_sharing,
+        workers,
+        method,
+        values,
+        float(timeout),
+        None if task_timeout is None else float(task_timeout),
+    )
 
 
 def _resolve_workload(workload: Workload | str, host: PluginHost) -> Workload:
@@ -159,6 +167,7 @@ def run(
     params: Mapping[str, Any] | None = None,
     start_method: str | None = None,
     timeout: float | None = None,
+    task_timeout: float | None = None,
 ) -> RunReport:
     """Run ``workload`` under ``strategy`` and return its report; a refusal raises ``RefusedError``.
 
@@ -173,6 +182,7 @@ def run(
         params=params,
         start_method=start_method,
         timeout=timeout,
+        task_timeout=task_timeout,
     )
     return execute(plan)
 
@@ -181,102 +191,9 @@ def execute(plan: RunPlan, host: PluginHost | None = None) -> RunReport:
     """Carry out a vetted plan under the watchdog and report; never raises for a failing run."""
     host = host or get_host()
     host.hook.futstrat_run_started(plan=plan)
-    report = _Run(plan).carry_out()
+    report = RunExecution(plan).carry_out()
     host.hook.futstrat_run_finished(report=report)
     return report
-
-
-class _Run:
-    """The state of one run while it is under way."""
-
-    def __init__(self, plan: RunPlan) -> None:
-        self.plan = plan
-        self.session: SharingSession | None = None
-        self.executor: Any = None
-        self.board: PeerFutureBoard | None = None
-        self.tasks: list[Task] = []
-
-    def carry_out(self) -> RunReport:
-        plan = self.plan
-        started = time.perf_counter()
-        ready = computed = None
-        deadline = time.monotonic() + plan.timeout
-        status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
-        try:
-            self.tasks = list(plan.workload.tasks(plan.params, plan.context))
-            extra = self._open()
-            wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
-            ready = time.perf_counter()
-            results = run_tasks(self.executor, plan.strategy, self.tasks, extra, self.board, plan.workers, deadline)
-            computed = time.perf_counter()
-            shared_value = self.session.final_value() if self.session is not None else None
-            value = plan.workload.combine(results, plan.params, shared_value)
-            check = plan.workload.check(value, plan.params, plan.context, len(self.tasks))
-            status = RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
-        except DeadlockFoundError as exc:
-            status, error = RunStatus.DEADLOCK, str(exc)
-        except RunTimedOutError as exc:
-            status, error = RunStatus.TIMEOUT, f"{exc} ({plan.timeout:g} s)"
-        except TaskFailedError as exc:
-            status, error, remote_tb = RunStatus.ERROR, str(exc), exc.remote_traceback
-        except Exception as exc:
-            status, error = RunStatus.ERROR, f"{type(exc).__name__}: {exc}"
-        finally:
-            stopping = time.perf_counter()
-            self._close(graceful=status in (RunStatus.PASSED, RunStatus.CHECK_FAILED))
-            stopped = time.perf_counter()
-        ready = ready or stopping
-        computed = computed or stopping
-        return RunReport(
-            workload=plan.workload.name,
-            strategy=plan.strategy.name,
-            sharing=plan.sharing.name,
-            workers=plan.workers,
-            start_method=plan.start_method,
-            params=dict(plan.params),
-            status=status,
-            value=value,
-            check=check,
-            timings=Timings(startup=ready - started, compute=computed - ready, shutdown=stopped - stopping),
-            tasks=len(self.tasks),
-            error=error,
-            traceback=remote_tb,
-        )
-
-    def _open(self) -> dict[str, Any] | None:
-        """Open the sharing backend and start the executor; return the tasks' extra arguments."""
-        plan = self.plan
-        crosses = plan.strategy.crosses_processes
-        extra: dict[str, Any] | None = None
-        initializer, initargs = None, ()
-        if plan.sharing.open is not None and plan.workload.shared_state is not SharedStateNeed.NONE:
-            parties = min(len(self.tasks), plan.workers) if plan.strategy.concurrent else 1
-            self.session = plan.sharing.open(SharingRequest(plan.start_method, max(1, parties), crosses))
-            extra = {"shared": self.session.task_argument(crosses)}
-            if crosses:
-                installer = self.session.worker_initializer()
-                if installer is not None:
-                    initializer, initargs = installer
-        if plan.workload.needs_peer_futures:
-            self.board = PeerFutureBoard()
-            extra = {"peers": self.board}
-        self.executor = plan.strategy.factory(ExecutorConfig(plan.workers, plan.start_method, initializer, initargs))
-        return extra
-
-    def _close(self, *, graceful: bool) -> None:
-        if self.board is not None:
-            self.board.abort()
-        try:
-            if self.executor is not None:
-                if graceful:
-                    self.executor.shutdown(wait=True)
-                elif hasattr(self.executor, "terminate"):
-                    self.executor.terminate()
-                else:
-                    self.executor.shutdown(wait=False, cancel_futures=True)
-        finally:
-            if self.session is not None:
-                self.session.close()
 
 
 __all__ = ["DEFAULT_TIMEOUT_SECONDS", "Check", "RunPlan", "execute", "plan_run", "run", "usable_cpus", "vet"]

@@ -104,25 +104,3 @@ def resolve(argument: Any) -> Any:
                 " run the pool initializer"
             ) from None
     return argument
-
-
-def call_task(fn: Callable[..., Any], args: tuple[Any, ...], extra: dict[str, Any] | None) -> Any:
-    """Run one task inside a worker, with its shared state (``shared=``, ``peers=``) resolved.
-
-    Module-level so that it pickles by reference under every start method.
-    """
-    if not extra:
-        return fn(*args)
-    return fn(*args, **{name: resolve(value) for name, value in extra.items()})
-
-
-def call_packed(extra: dict[str, Any] | None, packed: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
-    """``call_task`` for map-style dispatch, where each item is ``(fn, args)``."""
-    return call_task(packed[0], packed[1], extra)
-
-
-def call_indexed(
-    extra: dict[str, Any] | None, packed: tuple[int, Callable[..., Any], tuple[Any, ...]]
-) -> tuple[int, Any]:
-    """``call_task`` for unordered dispatch: the result comes back with its task's index."""
-    return packed[0], call_task(packed[1], packed[2], extra)

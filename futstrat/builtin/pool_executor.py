@@ -4,12 +4,18 @@
 ``wait``, ``as_completed``, callbacks and timeouts work as users expect. Tasks wait in a local queue and
 only a bounded window is handed to the pool, which is what makes ``cancel()`` of a pending task honest
 (a task the pool has taken can no longer be withdrawn) and keeps the parent's memory bounded.
+
+A bare ``Pool`` waits forever for the result of a task whose worker was killed (CPython issue 96062).
+A watcher thread here notices a worker that ended with a non-zero exit code, fails everything
+outstanding with :class:`~futstrat.workers.WorkerDiedError` and terminates the pool, as
+``ProcessPoolExecutor`` does when it breaks.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import multiprocessing
 import multiprocessing.pool
 import threading
@@ -24,14 +30,36 @@ from typing import Any, TypeVar
 from attrs import define
 
 from futstrat.dispatch import default_chunksize
+from futstrat.workers import WorkerDiedError
 
 T = TypeVar("T")
 
 _POOL_STOPPED = "the multiprocessing pool was terminated before this task finished"
+_WATCH_INTERVAL_SECONDS = 0.05
 
 
-def _apply_star(fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-    return fn(*args)
+def _apply_to_chunk(fn: Callable[..., T], chunk: list[tuple[Any, ...]]) -> list[T]:
+    return [fn(*args) for args in chunk]
+
+
+def _chunked(items: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+class _RecordingPool(multiprocessing.pool.Pool):
+    """A ``Pool`` that tells its owner about every worker process it creates, replacements included,
+    so that a worker that dies moments after it started is still seen to have died."""
+
+    def __init__(self, *args: Any, on_new_process: Callable[[Any], None], **kwargs: Any) -> None:
+        self._on_new_process = on_new_process
+        super().__init__(*args, **kwargs)
+
+    def Process(self, ctx: Any, *args: Any, **kwds: Any) -> Any:  # type: ignore[override]
+        process = super().Process(ctx, *args, **kwds)
+        self._on_new_process(process)
+        return process
 
 
 @define
@@ -57,7 +85,10 @@ class PoolExecutor(Executor):
     ) -> None:
         context = mp_context if mp_context is not None else multiprocessing.get_context()
         self._processes = processes
-        self._pool: multiprocessing.pool.Pool = context.Pool(processes, initializer, initargs)
+        self._workers: list[Any] = []  # every worker process the pool has started, alive or not
+        self._pool: multiprocessing.pool.Pool = _RecordingPool(
+            processes, initializer, initargs, context=context, on_new_process=self._workers.append
+        )
         self._lock = threading.RLock()
         self._queued: deque[_WorkItem] = deque()
         self._in_flight = 0
@@ -65,6 +96,10 @@ class PoolExecutor(Executor):
         self._outstanding: set[Future[Any]] = set()
         self._shutdown = False
         self._closer: threading.Thread | None = None
+        self._broken: WorkerDiedError | None = None
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch_workers, name="futstrat-pool-watcher", daemon=True)
+        self._watcher.start()
 
     # -- submit -----------------------------------------------------------------------------------
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -142,35 +177,68 @@ class PoolExecutor(Executor):
         with self._lock:
             self._refuse_after_shutdown()
         deadline = None if timeout is None else time.monotonic() + timeout
-        if len(iterables) == 1:
-            items: Iterable[Any] = iterables[0]
-            call: Callable[..., Any] = fn
-        else:
-            items = zip(*iterables)
-            call = functools.partial(_apply_star, fn)
+        items: Iterable[tuple[Any, ...]] = zip(*iterables)
         if chunksize is None:
             items = list(items)
             chunksize = default_chunksize(len(items), self._processes)
-        results = method(call, items, chunksize)
-        return self._results_until(results, deadline)
+        # The pool's own chunking returns a plain generator without a timeout; chunks made here
+        # travel one per pool task, so every wait for a result can be bounded.
+        chunks = method(functools.partial(_apply_to_chunk, fn), _chunked(items, chunksize), 1)
+        return (result for chunk in self._results_until(chunks, deadline) for result in chunk)
 
-    @staticmethod
-    def _results_until(results: Any, deadline: float | None) -> Iterator[T]:
+    def _results_until(self, results: Any, deadline: float | None) -> Iterator[Any]:
         while True:
             try:
-                if deadline is None:
-                    yield results.next()
-                else:
-                    yield results.next(timeout=max(0.0, deadline - time.monotonic()))
+                yield results.next(timeout=_WATCH_INTERVAL_SECONDS)
             except StopIteration:
                 return
             except multiprocessing.TimeoutError:
-                raise FuturesTimeoutError() from None
+                if self._broken is not None:
+                    raise self._broken from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise FuturesTimeoutError() from None
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _refuse_after_shutdown(self) -> None:
+        if self._broken is not None:
+            raise self._broken
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
+
+    def _watch_workers(self) -> None:
+        watched = 0
+        while not self._stopping.wait(_WATCH_INTERVAL_SECONDS):
+            workers = self._workers[:]
+            for process in workers[watched:]:
+                if process.pid is None:
+                    break  # created but not started yet: look again next time
+                exitcode = process.exitcode
+                if exitcode is not None and exitcode != 0 and not self._stopping.is_set():
+                    self._break(WorkerDiedError(process.pid, exitcode))
+                    return
+            # Workers that ended cleanly never need another look.
+            while watched < len(workers) and workers[watched].pid is not None and workers[watched].exitcode == 0:
+                watched += 1
+
+    def _break(self, error: WorkerDiedError) -> None:
+        with self._lock:
+            self._broken = error
+            self._shutdown = True
+            self._queued.clear()
+            outstanding = list(self._outstanding)
+        self._fail(outstanding, error)
+        self._stop_pool()
+
+    @staticmethod
+    def _fail(futures: list[Future[Any]], error: BaseException) -> None:
+        for future in futures:
+            if not future.cancel():
+                with contextlib.suppress(InvalidStateError):  # it finished meanwhile
+                    future.set_exception(error)
+
+    def _stop_pool(self) -> None:
+        self._stopping.set()
+        self._pool.terminate()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -195,6 +263,7 @@ class PoolExecutor(Executor):
             wait_futures(outstanding)
         self._pool.close()
         self._pool.join()
+        self._stopping.set()
 
     def terminate(self) -> None:
         """Stop every worker now; futures still outstanding fail."""
@@ -202,11 +271,8 @@ class PoolExecutor(Executor):
             self._shutdown = True
             self._queued.clear()
             outstanding = list(self._outstanding)
-        self._pool.terminate()
-        for future in outstanding:
-            if not future.cancel():
-                with contextlib.suppress(InvalidStateError):  # it finished meanwhile
-                    future.set_exception(RuntimeError(_POOL_STOPPED))
+        self._stop_pool()
+        self._fail(outstanding, RuntimeError(_POOL_STOPPED))
 
     @property
     def max_workers(self) -> int:
@@ -217,9 +283,9 @@ class PoolExecutor(Executor):
         """The underlying pool, for code that wants its other map-style methods."""
         return self._pool
 
-    @property
-    def worker_pids(self) -> list[int]:
-        return [p.pid for p in getattr(self._pool, "_pool", []) if p.pid is not None]
+    def worker_exit_codes(self) -> dict[int, int | None]:
+        """Every worker process the pool started and its exit code (None while it runs)."""
+        return {p.pid: p.exitcode for p in self._workers[:] if p.pid is not None}
 
     def __repr__(self) -> str:
         return f"<PoolExecutor processes={self._processes}>"

@@ -1,26 +1,45 @@
-"""``ProcessPoolExecutor`` with a way to stop its workers at once, which the watchdog needs."""
+"""``ProcessPoolExecutor`` with a way to stop its workers at once, and a memory of how they ended."""
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class KillableProcessPoolExecutor(ProcessPoolExecutor):
-    """A ``ProcessPoolExecutor`` whose ``terminate()`` kills the workers instead of waiting for them.
+    """A ``ProcessPoolExecutor`` whose ``terminate()`` kills the workers instead of waiting for them,
+    and which remembers its worker processes so that, once the pool breaks, it can say which one died
+    and how (the executor itself forgets them as it breaks).
 
     Python 3.14 adds ``kill_workers()``; until then the worker table is the only handle on them.
     """
 
-    def terminate(self) -> None:
-        processes: dict[int, Any] = dict(getattr(self, "_processes", None) or {})
-        self.shutdown(wait=False, cancel_futures=True)
-        for process in processes.values():
-            if process.is_alive():
-                process.kill()
-        for process in processes.values():
-            process.join(timeout=5)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._remembered: dict[int, Any] = {}
 
-    @property
-    def worker_pids(self) -> list[int]:
-        return list(getattr(self, "_processes", None) or {})
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future = super().submit(fn, *args, **kwargs)
+        self._remember()
+        return future
+
+    def _remember(self) -> None:
+        self._remembered.update(getattr(self, "_processes", None) or {})
+
+    def worker_exit_codes(self) -> dict[int, int | None]:
+        """Each worker process seen so far and its exit code (None while it runs)."""
+        self._remember()
+        return {pid: process.exitcode for pid, process in self._remembered.items()}
+
+    def terminate(self) -> None:
+        self._remember()
+        processes = list(self._remembered.values())
+        self.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.exitcode is None:
+                process.kill()
+        for process in processes:
+            process.join(timeout=5)

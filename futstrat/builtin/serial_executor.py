@@ -26,7 +26,7 @@ class SerialExecutor(Executor):
         future.set_running_or_notify_cancel()
         try:
             result = fn(*args, **kwargs)
-        except BaseException as exc:
+        except Exception as exc:  # Ctrl-C and the watchdog's alarm go to the caller, not into a future
             future.set_exception(exc)
         else:
             future.set_result(result)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 from collections.abc import Sequence
 
 from futstrat import __version__
@@ -17,6 +19,7 @@ from futstrat.cli import (
 )
 from futstrat.cli.output import fail, warn_about_plugin_problems
 from futstrat.errors import FutstratError, UsageError
+from futstrat.plugins import STRICT_ENV
 
 #: Each module offers ``add_parser(subparsers)``, which registers its subcommand and handler.
 COMMANDS = (run_command, compare_command, diff_command, claims_command, list_command, plugins_command)
@@ -40,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--strict", action="store_true", help=f"make any plugin problem fatal (as {STRICT_ENV}=1 does)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     for command in COMMANDS:
@@ -48,8 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The console script. A run whose threads could not be stopped must not keep the process alive:
+    when such threads remain, the process ends itself once its output is written."""
+    code = _main(argv)
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if stuck and argv is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.strict:
+        os.environ[STRICT_ENV] = "1"
     try:
         if args.command != "plugins":
             warn_about_plugin_problems()

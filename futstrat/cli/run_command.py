@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from futstrat.cli.output import print_json
+from futstrat.errors import UsageError
 from futstrat.model import RunReport, RunStatus
 from futstrat.params import parse_assignments
 from futstrat.runner import DEFAULT_TIMEOUT_SECONDS, execute, plan_run
@@ -51,6 +52,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"the watchdog's bound on the run (default: {DEFAULT_TIMEOUT_SECONDS:g})",
     )
+    parser.add_argument(
+        "--task-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="process strategies: kill the worker of a task that runs longer than this",
+    )
 
 
 def add_parser(subparsers: Any) -> None:
@@ -70,8 +77,6 @@ def add_parser(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     workload = args.workload_path or args.workload
     if not workload:
-        from futstrat.errors import UsageError
-
         raise UsageError("name a workload: futstrat run pi --strategy process (see 'futstrat list')")
     plan = plan_run(
         workload,
@@ -81,6 +86,7 @@ def handle(args: argparse.Namespace) -> int:
         params=parse_assignments(args.param),
         start_method=args.start_method,
         timeout=args.timeout,
+        task_timeout=args.task_timeout,
     )
     if sys.stderr.isatty() and not args.json:
         print(f"running {plan.label} on {plan.workers} workers ...", file=sys.stderr)

@@ -8,6 +8,7 @@ from futstrat.builtin.workloads.counter import CounterRaceWorkload, CounterWorkl
 from futstrat.builtin.workloads.deadlock import DeadlockWorkload
 from futstrat.builtin.workloads.pi import PiWorkload
 from futstrat.builtin.workloads.sleep import SleepWorkload
+from futstrat.builtin.workloads.tiny import TinyTasksWorkload
 from futstrat.hookspecs import hookimpl
 from futstrat.model import Workload
 
@@ -17,6 +18,7 @@ BUILTIN_WORKLOADS: tuple[Workload, ...] = (
     CounterRaceWorkload(),
     DeadlockWorkload(),
     SleepWorkload(),
+    TinyTasksWorkload(),
 )
 
 

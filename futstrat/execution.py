@@ -1,0 +1,289 @@
+"""Carrying out one vetted run: open, start, dispatch under the watchdog, check, and always clean up.
+
+Whatever goes wrong, the run ends with a report that says what happened in words: which task, which
+worker and how it ended, which tasks wait on which futures. Nothing is left running that can be ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor
+from typing import TYPE_CHECKING, Any
+
+from futstrat.dispatch import (
+    DeadlockFoundError,
+    RunTimedOutError,
+    TaskFailedError,
+    describe_call,
+    run_tasks,
+    wait_until_ready,
+)
+from futstrat.errors import FutstratError
+from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
+from futstrat.peers import PeerFutureBoard
+from futstrat.pickling import unpicklable_part
+from futstrat.workers import RunningTask, TaskTracker, describe_exit, initialize_worker, kill_worker
+
+if TYPE_CHECKING:
+    from futstrat.runner import RunPlan
+    from futstrat.sharing import SharingSession
+
+_WATCH_INTERVAL_SECONDS = 0.05
+_EXIT_CODE_PATIENCE_SECONDS = 2.0
+
+
+class UnpicklableTaskError(FutstratError):
+    """A task cannot be sent to a worker process."""
+
+
+class WatchdogAlarm(BaseException):
+    """Raised in the calling thread when the run's time is up while a task runs right there (serial).
+
+    A BaseException, like KeyboardInterrupt, so that task code catching Exception cannot swallow it.
+    """
+
+
+@contextlib.contextmanager
+def alarm_at(deadline: float) -> Iterator[None]:
+    """Interrupt the calling thread at ``deadline``: the watchdog for tasks that run in it.
+
+    Signals reach only the main thread, so elsewhere this bounds nothing and the caller must rely on
+    the deadline checks between tasks.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum: int, frame: object) -> None:
+        raise WatchdogAlarm
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class TaskTimeoutWatch(threading.Thread):
+    """Kills the worker process of a task that runs longer than the per-task timeout."""
+
+    def __init__(self, tracker: TaskTracker, limit: float) -> None:
+        super().__init__(name="futstrat-task-timeout", daemon=True)
+        self.tracker, self.limit = tracker, limit
+        self.expired: RunningTask | None = None
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(_WATCH_INTERVAL_SECONDS):
+            now = time.monotonic()
+            for running in self.tracker.running():
+                if now - running.started > self.limit:
+                    self.expired = running
+                    kill_worker(running.pid)
+                    return
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+class RunExecution:
+    """The state of one run while it is under way."""
+
+    def __init__(self, plan: RunPlan) -> None:
+        self.plan = plan
+        self.session: SharingSession | None = None
+        self.executor: Any = None
+        self.board: PeerFutureBoard | None = None
+        self.tracker: TaskTracker | None = None
+        self.watch: TaskTimeoutWatch | None = None
+        self.tasks: list[Task] = []
+
+    def carry_out(self) -> RunReport:
+        plan = self.plan
+        started = time.perf_counter()
+        ready = computed = None
+        deadline = time.monotonic() + plan.timeout
+        status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
+        try:
+            self.tasks = list(plan.workload.tasks(plan.params, plan.context))
+            self._check_tasks_can_travel()
+            extra = self._open()
+            wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
+            ready = time.perf_counter()
+            if self.tracker is not None and plan.task_timeout is not None:
+                self.watch = TaskTimeoutWatch(self.tracker, plan.task_timeout)
+                self.watch.start()
+            in_this_thread = alarm_at(deadline) if not plan.strategy.concurrent else contextlib.nullcontext()
+            with in_this_thread:
+                results = run_tasks(self.executor, plan.strategy, self.tasks, extra, self.board, plan.workers, deadline)
+            computed = time.perf_counter()
+            shared_value = self.session.final_value() if self.session is not None else None
+            value = plan.workload.combine(results, plan.params, shared_value)
+            check = plan.workload.check(value, plan.params, plan.context, len(self.tasks))
+            status = RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
+        except DeadlockFoundError as exc:
+            status, error = RunStatus.DEADLOCK, str(exc)
+        except RunTimedOutError as exc:
+            status, error = RunStatus.TIMEOUT, f"{exc} ({plan.timeout:g} s)"
+        except WatchdogAlarm:
+            status, error = RunStatus.TIMEOUT, f"the run reached its timeout ({plan.timeout:g} s) inside a task"
+        except TaskFailedError as exc:
+            status, error = self._explain(exc)
+            remote_tb = exc.remote_traceback
+        except Exception as exc:
+            status = RunStatus.ERROR
+            error = str(exc) if isinstance(exc, FutstratError) else f"{type(exc).__name__}: {exc}"
+        finally:
+            stopping = time.perf_counter()
+            self._close(graceful=status in (RunStatus.PASSED, RunStatus.CHECK_FAILED))
+            stopped = time.perf_counter()
+        if status not in (RunStatus.PASSED, RunStatus.CHECK_FAILED):
+            error = (error or "") + self._left_behind()
+        ready = ready or stopping
+        computed = computed or stopping
+        return RunReport(
+            workload=plan.workload.name,
+            strategy=plan.strategy.name,
+            sharing=plan.sharing.name,
+            workers=plan.workers,
+            start_method=plan.start_method,
+            params=dict(plan.params),
+            status=status,
+            value=value,
+            check=check,
+            timings=Timings(startup=ready - started, compute=computed - ready, shutdown=stopped - stopping),
+            tasks=len(self.tasks),
+            error=error,
+            traceback=remote_tb,
+        )
+
+    def _check_tasks_can_travel(self) -> None:
+        strategy = self.plan.strategy
+        if strategy.crosses_processes and strategy.pickles_with_stdlib and self.tasks:
+            problem = unpicklable_part(self.tasks[0])
+            if problem:
+                raise UnpicklableTaskError(
+                    f"task 0 ({describe_call(self.tasks[0])}) cannot be sent to a worker process of"
+                    f" {strategy.name!r}: {problem}"
+                )
+
+    def _open(self) -> dict[str, Any] | None:
+        """Open the sharing backend and start the executor; return the tasks' extra arguments."""
+        plan = self.plan
+        crosses = plan.strategy.crosses_processes
+        extra: dict[str, Any] | None = None
+        installer: tuple[Any, tuple[Any, ...]] | None = None
+        if plan.sharing.open is not None and plan.workload.shared_state is not SharedStateNeed.NONE:
+            parties = min(len(self.tasks), plan.workers) if plan.strategy.concurrent else 1
+            self.session = plan.sharing.open(SharingRequest(plan.start_method, max(1, parties), crosses))
+            extra = {"shared": self.session.task_argument(crosses)}
+            if crosses:
+                installer = self.session.worker_initializer()
+        if plan.workload.needs_peer_futures:
+            self.board = PeerFutureBoard()
+            extra = {"peers": self.board}
+        config = ExecutorConfig(plan.workers, plan.start_method)
+        if crosses and plan.strategy.supports_initializer:
+            self.tracker = TaskTracker(multiprocessing.get_context(plan.start_method), plan.workers)
+            then, then_args = installer if installer is not None else (None, ())
+            config = ExecutorConfig(
+                plan.workers, plan.start_method, initialize_worker, (self.tracker.worker_arguments(), then, then_args)
+            )
+        elif installer is not None:
+            config = ExecutorConfig(plan.workers, plan.start_method, *installer)
+        self.executor = plan.strategy.factory(config)
+        return extra
+
+    def _explain(self, failure: TaskFailedError) -> tuple[RunStatus, str]:
+        """Turn a task failure into words: a task timeout, a dead worker, an unpicklable result."""
+        strategy = self.plan.strategy.name
+        if self.watch is not None and self.watch.expired is not None:
+            expired = self.watch.expired
+            return RunStatus.TIMEOUT, (
+                f"task {expired.task} ({self._call(expired.task)}) ran past its"
+                f" {self.plan.task_timeout:g} s task timeout; its worker process {expired.pid} was killed"
+            )
+        if isinstance(failure.error, BrokenExecutor):
+            return RunStatus.ERROR, self._describe_dead_worker(failure) + f" (strategy {strategy!r})"
+        if self.plan.strategy.crosses_processes and _is_pickling_error(failure.error):
+            where = "a task" if failure.index is None else f"task {failure.index}"
+            return RunStatus.ERROR, (
+                f"the result of {where} could not be pickled to come back from its worker process:"
+                f" {type(failure.error).__name__}: {failure.error}"
+            )
+        return RunStatus.ERROR, str(failure)
+
+    def _describe_dead_worker(self, failure: TaskFailedError) -> str:
+        pid = getattr(failure.error, "pid", None)
+        exitcode = getattr(failure.error, "exitcode", None)
+        if pid is None:
+            pid, exitcode = self._first_dead_worker()
+        if pid is None:
+            return f"a worker process ended abruptly: {failure.error}"
+        task = self.tracker.task_of(pid) if self.tracker is not None else None
+        running = f" while running task {task} ({self._call(task)})" if task is not None else ""
+        return f"worker process {pid} {describe_exit(exitcode)}{running}"
+
+    def _first_dead_worker(self) -> tuple[int | None, int | None]:
+        """The worker whose death broke the pool. Its pipe closes a moment before the process can be
+        reaped, so its exit code may take that moment to be known."""
+        give_up = time.monotonic() + _EXIT_CODE_PATIENCE_SECONDS
+        while True:
+            codes: dict[int, int | None] = getattr(self.executor, "worker_exit_codes", dict)()
+            dead = {pid: code for pid, code in codes.items() if code not in (None, 0)}
+            # A broken ProcessPoolExecutor ends the survivors with SIGTERM itself: wait for the death
+            # it did not cause, and settle for the others only when that does not show.
+            ours = {pid: code for pid, code in dead.items() if code != -signal.SIGTERM}
+            if ours:
+                return next(iter(ours.items()))
+            if time.monotonic() > give_up:
+                return next(iter(dead.items()), (None, None))
+            time.sleep(_WATCH_INTERVAL_SECONDS / 5)
+
+    def _call(self, index: int) -> str:
+        return describe_call(self.tasks[index]) if 0 <= index < len(self.tasks) else f"task {index}"
+
+    def _close(self, *, graceful: bool) -> None:
+        if self.watch is not None:
+            self.watch.stop()
+        if self.board is not None:
+            self.board.abort()
+        try:
+            if self.executor is not None:
+                if graceful:
+                    self.executor.shutdown(wait=True)
+                elif hasattr(self.executor, "terminate"):
+                    self.executor.terminate()
+                else:
+                    self.executor.shutdown(wait=False, cancel_futures=True)
+        finally:
+            if self.session is not None:
+                self.session.close()
+
+    def _left_behind(self) -> str:
+        if self.plan.strategy.crosses_processes:
+            return ""
+        time.sleep(_WATCH_INTERVAL_SECONDS)  # let threads that were told to stop finish doing so
+        stuck = [thread for thread in getattr(self.executor, "_threads", ()) if thread.is_alive()]
+        if not stuck:
+            return ""
+        return (
+            f"; {len(stuck)} worker thread(s) could not be stopped (a thread cannot be killed) and keep"
+            " running until their tasks return"
+        )
+
+
+def _is_pickling_error(error: BaseException) -> bool:
+    return (
+        isinstance(error, pickle.PicklingError)
+        or type(error).__name__ == "MaybeEncodingError"
+        or (isinstance(error, (TypeError, AttributeError)) and "pickle" in str(error).lower())
+    )
