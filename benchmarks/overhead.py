@@ -17,7 +17,7 @@ import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
-from interleaved import check_ratio, print_medians, time_side_by_side
+from interleaved import check_ratio, exit_code, print_medians, time_side_by_side
 
 import futstrat
 from futstrat.measure.stats import ratio_of_medians
@@ -85,7 +85,7 @@ def main() -> int:
         f"pi, n={n:,}, {workers} workers, start method {method}, Python {sys.version.split()[0]}:"
         f" {args.repeat} rounds after {args.warmup} warm-up"
     )
-    times = time_side_by_side(
+    times, busy = time_side_by_side(
         {
             "futstrat process": lambda: with_futstrat("process", n, workers, method),
             "hand-written ProcessPoolExecutor": lambda: handwritten_futures(n, workers, method),
@@ -103,15 +103,17 @@ def main() -> int:
             ratio_of_medians(times["futstrat process"], times["hand-written ProcessPoolExecutor"]),
             TARGET,
             at_most=True,
+            busy=busy,
         ),
         check_ratio(
             "pool-map / multiprocessing.Pool",
             ratio_of_medians(times["futstrat pool-map"], times["hand-written multiprocessing.Pool"]),
             TARGET,
             at_most=True,
+            busy=busy,
         ),
     ]
-    return 0 if all(met) else 1
+    return exit_code(met, busy)
 
 
 if __name__ == "__main__":

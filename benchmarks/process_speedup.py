@@ -15,7 +15,7 @@ import math
 import multiprocessing
 import sys
 
-from interleaved import check_ratio, print_medians, time_side_by_side
+from interleaved import check_ratio, exit_code, print_medians, time_side_by_side
 from overhead import check, handwritten_futures, my_pi, with_futstrat
 
 from futstrat.measure.stats import ratio_of_medians
@@ -46,7 +46,7 @@ def main() -> int:
         candidates[f"futstrat {strategy}"] = lambda s=strategy: with_futstrat(s, n, workers, method)
     candidates["hand-written serial"] = lambda: handwritten_serial(n)
     candidates["hand-written ProcessPoolExecutor"] = lambda: handwritten_futures(n, workers, method)
-    times = time_side_by_side(candidates, args.repeat, args.warmup)
+    times, busy = time_side_by_side(candidates, args.repeat, args.warmup)
     print_medians(times)
     print("speed-up over serial, ratio of medians [95% bootstrap interval]:")
     met = [
@@ -55,13 +55,14 @@ def main() -> int:
             ratio_of_medians(times["futstrat serial"], times[f"futstrat {strategy}"]),
             TARGET,
             at_most=False,
+            busy=busy,
         )
         for strategy in PROCESS_STRATEGIES
     ]
     floor = ratio_of_medians(times["hand-written serial"], times["hand-written ProcessPoolExecutor"])
     interval = "" if floor.low is None else f" [{floor.low:.3f}-{floor.high:.3f}]"
     print(f"  hand-written ProcessPoolExecutor / hand-written serial: {floor.value:.3f}{interval} (reference)")
-    return 0 if all(met) else 1
+    return exit_code(met, busy)
 
 
 if __name__ == "__main__":

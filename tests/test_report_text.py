@@ -134,3 +134,11 @@ def test_the_details_give_every_phase_its_median_iqr_and_extremes():
     assert process_total.split() == ["process", "none", "total", "1.100", "s", "100.0", "ms", "1.000", "s",
                                      "1.200", "s", "3"]  # fmt: skip
     assert sum(1 for line in lines if line.startswith(("serial", "process"))) == 8
+
+
+def test_without_serial_the_verdict_says_why_there_is_no_speedup():
+    comparison = analyse(fake_measurement({"thread": [2.0, 2.1], "process": [1.0, 1.1]}))
+    assert verdict(comparison) == (
+        "fastest: process (sharing none) (serial was not measured, so there is no speed-up to give:"
+        " add it to --strategies)"
+    )

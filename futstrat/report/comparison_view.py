@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from futstrat.measure.analysis import FIGURE_NAMES, FIGURES, Comparison, ContenderResult
+from futstrat.measure.analysis import BASELINE_STRATEGY, FIGURE_NAMES, FIGURES, Comparison, ContenderResult
 from futstrat.report import format as fmt
 from futstrat.report.table import Cell, Column, render_boxed, render_plain
 from futstrat.report.terminal import Styler
@@ -112,6 +112,8 @@ def verdict(comparison: Comparison) -> str:
         sentence += f", {speedup.value:.2f}x the speed of serial"
         if not speedup.significant:
             sentence += " (not a significant difference)"
+    elif not any(r.contender.strategy == BASELINE_STRATEGY for r in comparison.ranked):
+        sentence += " (serial was not measured, so there is no speed-up to give: add it to --strategies)"
     tied = comparison.tied_with_fastest()
     if tied:
         sentence += "; not significantly slower: " + ", ".join(r.contender.strategy for r in tied)

@@ -65,7 +65,7 @@ def plot_comparison(comparison: Comparison, path: str | os.PathLike[str]) -> Pat
     for position, result, end in zip(positions, results, left):
         note = f"{result.summaries[ranked].median:.3g} s"
         if result.speedup_over_serial is not None:
-            note += f" ({result.speedup_over_serial.value:.2f}x serial)"
+            note += f" ({result.speedup_over_serial.value:.2f}x the speed of serial)"
         axes.text(max(end, result.summaries[ranked].q3) + reach * 0.02, position, note, va="center", fontsize=8)
     axes.set_yticks(positions, labels)
     axes.invert_yaxis()
