@@ -1,0 +1,91 @@
+"""The ``interpreter`` strategy and its vetting rule, registered through futstrat's public hooks.
+
+On a Python without subinterpreters the strategy is still listed, with the reason in its description,
+and every run of it is refused with that reason: ``futstrat run pi --strategy interpreter`` then says
+what to install or upgrade instead of "unknown strategy".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+
+from futstrat import Combination, ExecutorConfig, ExecutorSpec, hookimpl
+from futstrat_interpreters.executor import SubinterpreterPoolExecutor
+from futstrat_interpreters.support import unavailable_reason
+
+STRATEGY = "interpreter"
+#: futstrat's packages import their whole API in ``__init__``; a worker needs only its task's modules.
+DEFERRED_PACKAGES = ("futstrat",)
+
+RAW_MEMORY_REASON = (
+    "sharing {sharing!r} is raw shared memory, which reaches another interpreter only by inheritance"
+    " when a process starts; a subinterpreter receives everything by pickle, and a raw"
+    " multiprocessing.Value refuses to be pickled: use sharing 'manager' or 'none'"
+)
+IN_PROCESS_REASON = (
+    "sharing {sharing!r} only works inside one interpreter, and {strategy!r} runs each task in a"
+    " subinterpreter that receives everything by pickle"
+)
+
+
+def make_interpreter_pool(config: ExecutorConfig) -> Executor:
+    return SubinterpreterPoolExecutor(
+        config.workers,
+        initializer=config.initializer,
+        initargs=config.initargs,
+        thread_name_prefix="futstrat-interpreter",
+        deferred_packages=DEFERRED_PACKAGES,
+    )
+
+
+def interpreter_spec() -> ExecutorSpec:
+    """The strategy as futstrat's vetting rules must see it.
+
+    ``crosses_processes`` is True although the tasks stay in this process: what the flag stands for
+    holds, since every task, argument and result is pickled across an interpreter boundary and nothing
+    in-process (a lock, a raw ``Value``) can be shared. ``supports_initializer`` is False because the
+    pool's initializer runs in each subinterpreter with pickled arguments, so it cannot hand over raw
+    shared memory, which is what futstrat uses an initializer for. Futures stay in the parent thread
+    that owns each interpreter, so tasks cannot wait on each other's futures.
+    """
+    description = "a pool of subinterpreters, one GIL each, each driven by its own thread"
+    reason = unavailable_reason()
+    if reason is not None:
+        description += f" (unavailable: {reason})"
+    return ExecutorSpec(
+        name=STRATEGY,
+        description=description,
+        factory=make_interpreter_pool,
+        crosses_processes=True,
+        supports_initializer=False,
+        shares_futures=False,
+        uses_start_method=False,
+    )
+
+
+def refusal_reason(combination: Combination) -> str | None:
+    """Why this strategy cannot run the combination, or None; other strategies are not judged here."""
+    if combination.strategy.factory is not make_interpreter_pool:
+        return None
+    reason = unavailable_reason()
+    if reason is not None:
+        return f"strategy {combination.strategy.name!r} is unavailable: {reason}"
+    sharing = combination.sharing
+    if sharing.open is None:
+        return None
+    if sharing.needs_initializer:
+        return RAW_MEMORY_REASON.format(sharing=sharing.name)
+    if not sharing.crosses_processes:
+        return IN_PROCESS_REASON.format(sharing=sharing.name, strategy=combination.strategy.name)
+    return None
+
+
+@hookimpl
+def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    register(interpreter_spec())
+
+
+@hookimpl
+def futstrat_veto(combination: Combination) -> str | None:
+    return refusal_reason(combination)

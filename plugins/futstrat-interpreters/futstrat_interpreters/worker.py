@@ -1,0 +1,57 @@
+"""One subinterpreter, owned and driven by one thread of the pool.
+
+The owning thread hands a pickled call to its interpreter through a cross-interpreter queue, runs one
+fixed line of code there, and takes the pickled reply from a second queue. ``exec`` returns when the
+call has finished, so no thread ever waits on a queue; only bytes cross between interpreters, so the
+same code runs on Python 3.14's ``concurrent.interpreters`` and on the 3.13 backport.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from types import ModuleType
+from typing import Any
+
+# Runs once in a new interpreter: adopt the parent's import path before importing anything from it.
+_BOOT = """\
+import pickle as _futstrat_pickle, sys as _futstrat_sys
+_futstrat_settings = _futstrat_pickle.loads(_futstrat_inbox.get_nowait())
+_futstrat_sys.path[:] = _futstrat_settings["sys_path"]
+import futstrat_interpreters.inside as _futstrat_inside
+_futstrat_inside.prepare(_futstrat_settings)
+del _futstrat_pickle, _futstrat_sys, _futstrat_settings
+"""
+# Runs once per call.
+_RUN = "_futstrat_outbox.put(_futstrat_inside.run(_futstrat_inbox.get_nowait()))"
+
+
+class OwnedInterpreter:
+    """A subinterpreter prepared to run pickled calls; only the thread that made it may use it."""
+
+    def __init__(self, api: ModuleType, settings: bytes) -> None:
+        self._interpreter: Any = api.create()
+        try:
+            self._inbox: Any = api.create_queue()
+            self._outbox: Any = api.create_queue()
+            self._interpreter.prepare_main(_futstrat_inbox=self._inbox, _futstrat_outbox=self._outbox)
+            self._inbox.put(settings)
+            self._interpreter.exec(_BOOT)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def id(self) -> int:
+        return int(self._interpreter.id)
+
+    def call(self, payload: bytes) -> bytes:
+        """Run the pickled ``(fn, args, kwargs)`` and return the pickled reply (see ``inside.run``)."""
+        self._inbox.put(payload)
+        self._interpreter.exec(_RUN)
+        reply: bytes = self._outbox.get_nowait()
+        return reply
+
+    def close(self) -> None:
+        """Finalize the interpreter: its modules and objects are freed, its threads joined."""
+        with contextlib.suppress(Exception):
+            self._interpreter.close()
