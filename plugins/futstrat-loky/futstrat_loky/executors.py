@@ -1,0 +1,190 @@
+"""The two ways futstrat drives loky: a pool of its own per run, or loky's process-wide reusable pool.
+
+loky detects a worker that dies (a crash, a kill, running out of memory) and fails the futures it was
+running with ``TerminatedWorkerError``, which names the exit codes; the pool is then marked broken
+instead of hanging. Both executors here keep that behaviour and add what the runner needs: a
+``shutdown(cancel_futures=...)`` like the standard library's, and a ``terminate()`` that kills the
+workers, so that a failed run leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from concurrent.futures import wait as wait_futures
+from typing import Any, TypeVar
+
+import loky
+from loky.backend.context import get_context as loky_context
+
+T = TypeVar("T")
+
+#: loky's own start method: fork immediately followed by exec of a fresh interpreter, so a worker
+#: inherits neither the parent's threads nor its locks (what joblib uses).
+LOKY_START_METHOD = "loky"
+
+#: How long the reusable pool's idle workers wait for the next run before they exit: long enough for a
+#: comparison's warm-up and repeats to reuse them, short enough not to hold memory for long.
+REUSABLE_IDLE_SECONDS = 60.0
+
+#: How long ``terminate()`` waits for a killed worker to be reaped.
+REAP_SECONDS = 5.0
+
+
+def _start_context(start_method: str | None) -> Any:
+    """The multiprocessing context for ``start_method``, or loky's own when none is asked for.
+
+    The standard methods are taken from multiprocessing directly: loky's ``get_context("fork")``
+    only adds a warning against fork, and the run's report already records the method.
+    """
+    if start_method is None:
+        return loky_context(LOKY_START_METHOD)
+    return multiprocessing.get_context(start_method)
+
+
+def _stop_now(pool: Any) -> None:
+    """Shut ``pool`` down killing its workers, and wait (boundedly) until loky has reaped them.
+
+    loky's manager thread kills and joins the workers itself; joining them here as well would race it
+    for each exit status. Any worker still there after the wait is sent SIGKILL once more.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, kill_workers=True)
+    if manager is not None:
+        manager.join(timeout=REAP_SECONDS)
+    kill_signal = getattr(signal, "SIGKILL", signal.SIGTERM)
+    for process in processes:
+        if process.pid is not None and process.exitcode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(process.pid, kill_signal)
+
+
+class LokyPoolExecutor(loky.ProcessPoolExecutor):  # type: ignore[misc]
+    """A ``loky.ProcessPoolExecutor`` that belongs to one run: started for it, shut down after it."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        start_method: str | None = None,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        super().__init__(
+            max_workers=workers, context=_start_context(start_method), initializer=initializer, initargs=initargs
+        )
+        self.start_method = start_method or LOKY_START_METHOD
+        self._submitted: weakref.WeakSet[Future[Any]] = weakref.WeakSet()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = super().submit(fn, *args, **kwargs)
+        self._submitted.add(future)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
+        """The standard library's signature plus loky's ``kill_workers``."""
+        if cancel_futures:
+            for future in list(self._submitted):
+                future.cancel()  # only succeeds for tasks no worker has taken yet
+        super().shutdown(wait=wait, kill_workers=kill_workers)
+
+    def terminate(self) -> None:
+        """Stop every worker now; the futures still outstanding fail."""
+        for future in list(self._submitted):
+            future.cancel()
+        _stop_now(self)
+
+    @property
+    def max_workers(self) -> int:
+        return int(self._max_workers)
+
+    @property
+    def worker_processes(self) -> list[Any]:
+        return list((getattr(self, "_processes", None) or {}).values())
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return list(getattr(self, "_processes", None) or {})
+
+    def __repr__(self) -> str:
+        return f"<LokyPoolExecutor workers={self._max_workers} start_method={self.start_method}>"
+
+
+class ReusedLokyExecutor(Executor):
+    """One run's handle on loky's reusable executor, the pool loky keeps per thread across calls.
+
+    The pool outlives the handle: ``shutdown()`` waits for this run's tasks and leaves the workers
+    running for the next run, which then starts in no time (loky replaces the pool when it broke).
+    ``terminate()`` kills the workers. It takes no initializer: one that differed from run to run would
+    make loky replace the pool each time, and raw shared memory could not travel through it anyway.
+    """
+
+    def __init__(self, workers: int, *, idle_timeout: float = REUSABLE_IDLE_SECONDS) -> None:
+        self._pool: Any = loky.get_reusable_executor(
+            max_workers=workers, context=LOKY_START_METHOD, timeout=idle_timeout
+        )
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._futures: set[Future[Any]] = set()
+        self._shutdown = False
+        self.start_method = LOKY_START_METHOD
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            future: Future[T] = self._pool.submit(fn, *args, **kwargs)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def _outstanding(self) -> list[Future[Any]]:
+        with self._lock:
+            self._shutdown = True
+            return list(self._futures)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Release this run's hold on the pool; its workers stay up for the next run."""
+        outstanding = self._outstanding()
+        if cancel_futures:
+            for future in outstanding:
+                future.cancel()
+        if wait:
+            wait_futures(outstanding)
+
+    def terminate(self) -> None:
+        """Kill the pool's workers; the next run gets a fresh pool."""
+        for future in self._outstanding():
+            future.cancel()
+        _stop_now(self._pool)
+
+    @property
+    def reused(self) -> Any:
+        """The process-wide loky executor behind this handle."""
+        return self._pool
+
+    @property
+    def max_workers(self) -> int:
+        return self._workers
+
+    @property
+    def worker_processes(self) -> list[Any]:
+        return list((getattr(self._pool, "_processes", None) or {}).values())
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return list(getattr(self._pool, "_processes", None) or {})
+
+    def __repr__(self) -> str:
+        return f"<ReusedLokyExecutor workers={self._workers} pool={self._pool!r}>"
