@@ -81,7 +81,7 @@ class ClaimResult:
         }
 
 
-def _medians(comparison: Comparison) -> dict[str, ContenderResult]:
+def _results_by_name(comparison: Comparison) -> dict[str, ContenderResult]:
     """Results by strategy or sharing name; raises if any combination failed or was refused."""
     if comparison.refused:
         refused = comparison.refused[0]
@@ -129,8 +129,8 @@ def judge_gil(ratio: Ratio, thread_vs_serial: float, cpus: int, overhead: float,
                 f": 'more than twice' is out of reach here. A process pool can at best divide the serial time"
                 f" by the {cpus} usable CPUs, and threads under the GIL take {thread_vs_serial:.2f}x the serial"
                 f" time, so thread/process is at most about {cpus} x {thread_vs_serial:.2f} = {bound:.2f};"
-                f" measured {ratio.value:.2f}. The pool's start-up and shutdown ({overhead:.0%} of its time"
-                " here) take most of the rest"
+                f" measured {ratio.value:.2f}. What separates the two is the pool's own cost (start-up and"
+                f" shutdown: {overhead:.0%} of its time here) and the CPUs not being free all the time"
             )
         else:
             why += (
@@ -161,7 +161,7 @@ def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialOb
         host=host,
         observer=observer,
     )
-    by = _medians(comparison)
+    by = _results_by_name(comparison)
     serial, thread, process = by["serial"], by["thread"], by["process"]
     ratio = ratio_of_medians(thread.values("total"), process.values("total"))
     thread_vs_serial = _median(thread) / _median(serial)
@@ -220,7 +220,7 @@ def check_manager_claim(settings: ClaimSettings, host: PluginHost, observer: Tri
         host=host,
         observer=observer,
     )
-    by = _medians(comparison)
+    by = _results_by_name(comparison)
     raw, manager = by["value"], by["manager"]
     ratio = ratio_of_medians(manager.values("total"), raw.values("total"))
     compute_ratio = manager.summaries["compute"].median / raw.summaries["compute"].median
