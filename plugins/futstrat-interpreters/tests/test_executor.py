@@ -230,3 +230,28 @@ def test_bad_worker_counts_are_refused() -> None:
         SubinterpreterPoolExecutor(0)
     with pytest.raises(TypeError, match="callable"):
         SubinterpreterPoolExecutor(1, initializer="not callable")  # type: ignore[arg-type]
+
+
+def test_an_executor_dropped_without_shutdown_closes_its_interpreters() -> None:
+    import gc
+
+    executor = SubinterpreterPoolExecutor(2)
+    assert executor.submit(interp_tasks.add, 1, 1).result(timeout=PATIENCE) == 2
+    threads = list(executor._threads)
+    del executor
+    gc.collect()
+    for thread in threads:
+        thread.join(PATIENCE)
+        assert not thread.is_alive()
+
+
+def test_raw_shared_memory_cannot_be_sent_which_is_why_sharing_value_is_refused(
+    pool: SubinterpreterPoolExecutor,
+) -> None:
+    import ctypes
+    import multiprocessing
+
+    raw = multiprocessing.get_context("spawn").Value(ctypes.c_long, 0, lock=False)
+    error = pool.submit(interp_tasks.echo, raw).exception(timeout=0)
+    assert isinstance(error, TaskPicklingError)
+    assert "mmap" in str(error)
