@@ -255,9 +255,10 @@ class RaceTally:
     def describe(self) -> str:
         text = f"{self.strategy} x {self.sharing}: lost updates in {self.lossy} of {self.runs} runs"
         if self.lossy:
-            worst = [n for n in self.lost if n > 0]
-            text += f" ({min(worst):,} to {max(worst):,} of {self.expected:,} lost when it happened)"
-        return text + f"; {fmt.duration(self.compute)} of compute per run"
+            lost = [n for n in self.lost if n > 0]
+            amount = f"{min(lost):,}" if min(lost) == max(lost) else f"{min(lost):,} to {max(lost):,}"
+            text += f" ({amount} of {self.expected:,} lost when it happened)"
+        return text + f"; median compute {fmt.duration(self.compute)} per run"
 
 
 def _race(

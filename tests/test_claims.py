@@ -135,3 +135,18 @@ def test_claim_numbers_are_checked(only, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "claim numbers like 1,3" in err or "claims are numbered 1 to 4" in err
+
+
+def test_a_race_tally_reads_as_lost_updates_in_k_of_r_runs():
+    from futstrat.claims import RaceTally
+
+    tally = RaceTally("process", "value", 4, (0, 120, 0, 300), 20_000, 0.004)
+    assert tally.describe() == (
+        "process x value: lost updates in 2 of 4 runs (120 to 300 of 20,000 lost when it happened);"
+        " median compute 4.0 ms per run"
+    )
+    assert (
+        RaceTally("thread", "value", 3, (0, 0, 0), 20_000, 0.003)
+        .describe()
+        .startswith("thread x value: lost updates in 0 of 3 runs;")
+    )
