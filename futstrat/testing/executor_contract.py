@@ -1,0 +1,497 @@
+"""The executor contract: what every strategy's executor must do, checked the same way for all of them.
+
+A plugin's tests subclass :class:`ExecutorContract` and override the ``executor_spec`` fixture; every
+test below then runs against that plugin's executor, exactly as futstrat's own tests run it against the
+built-in ones. The semantics checked are those of ``concurrent.futures``, because the runner, the pytest
+plugin and users' code all rely on them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from futstrat.model import ExecutorConfig, ExecutorSpec
+from futstrat.testing import tasks
+from futstrat.testing.bounded import StillRunningError, call_within, close_executor, stop_executor, time_limit
+from futstrat.testing.counting import assert_counts_exactly_or_refuses
+from futstrat.testing.tasks import Gate, KitTaskError
+
+LARGE_PAYLOAD_BYTES = 8 * 1024 * 1024
+MANY_TASKS = 10_000
+#: A wait the kit expects to run out: long enough to be sure a result is not there yet.
+SHORT_WAIT_SECONDS = 0.1
+POLL_SECONDS = 0.01
+#: Increments each task makes in the shared-counter check: it checks the state arrives, not the lock.
+SHARED_INCREMENTS = 200
+
+
+def wait_until_done(futures: list[Future[Any]], seconds: float) -> list[Future[Any]]:
+    """The futures still not done after ``seconds``.
+
+    ``concurrent.futures.wait`` is no use here: a future cancelled by ``shutdown(cancel_futures=True)``
+    is done, but its waiters are never told, so ``wait`` would sit out its whole timeout.
+    """
+    give_up = time.monotonic() + seconds
+    while True:
+        not_done = [future for future in futures if not future.done()]
+        if not not_done or time.monotonic() > give_up:
+            return not_done
+        time.sleep(POLL_SECONDS)
+
+
+def resolve_executor_spec(named: ExecutorSpec | str) -> ExecutorSpec:
+    """The spec itself, or the registered strategy of that name (which proves the plugin registered)."""
+    if isinstance(named, ExecutorSpec):
+        return named
+    from futstrat.plugins import get_host
+
+    return get_host().registry.strategies.get(named)
+
+
+class ExecutorContract:
+    """``concurrent.futures`` semantics, checked against the executor of one strategy.
+
+    Override the ``executor_spec`` fixture to return your :class:`~futstrat.ExecutorSpec` or the name it
+    is registered under. The class attributes tune the checks to an executor that is slow to start,
+    never the semantics. Checks that need a pending future are skipped for a spec that declares
+    ``concurrent=False`` (each task runs at submit); those about dying workers and pickling are
+    skipped when ``crosses_processes=False``. A case your executor cannot meet yet is best marked by
+    overriding that one test with ``pytest.mark.xfail(strict=True, reason=...)`` and calling ``super()``.
+    """
+
+    #: Workers asked of the factory. The checks that need two tasks running at once rely on two.
+    workers: ClassVar[int] = 2
+    #: Start method the factory is given (None: the platform's default).
+    start_method: ClassVar[str | None] = None
+    #: Seconds after which any one test fails instead of waiting on.
+    time_limit: ClassVar[float] = 60.0
+    #: Seconds one result, shutdown or notification may take before the kit calls it a hang.
+    patience: ClassVar[float] = 10.0
+    #: Tasks blocked at a gate so that the next one submitted is surely still pending (this must
+    #: exceed the workers plus whatever the executor hands them ahead: its call queue, its window).
+    saturating_tasks: ClassVar[int] = 64
+    #: Seconds the executor may take to notice that a worker process died and fail its task.
+    dead_worker_patience: ClassVar[float] = 10.0
+
+    @pytest.fixture
+    def executor_spec(self) -> ExecutorSpec | str:
+        """Override: your strategy's spec, or the name it is registered under."""
+        pytest.fail(f"{type(self).__name__} must override the executor_spec fixture", pytrace=False)
+
+    @pytest.fixture(autouse=True)
+    def _bounded_in_time(self) -> Iterator[None]:
+        advice = "the executor hangs, or raise time_limit on the test class if it is just slow"
+        with time_limit(self.time_limit, advice):
+            yield
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "sharing_name" in metafunc.fixturenames:
+            from futstrat.plugins import get_host
+
+            metafunc.parametrize("sharing_name", get_host().registry.sharing.names())
+
+    @pytest.fixture
+    def spec(self, executor_spec: ExecutorSpec | str) -> ExecutorSpec:
+        return resolve_executor_spec(executor_spec)
+
+    @pytest.fixture
+    def gate(self, tmp_path: Path) -> Iterator[Gate]:
+        gate = Gate(tmp_path)
+        yield gate
+        gate.open()  # let anything still waiting finish, whatever the test did
+
+    @pytest.fixture
+    def executor(self, spec: ExecutorSpec, gate: Gate) -> Iterator[Executor]:
+        """The executor under test, started for one test and shut down, within ``patience``, after it."""
+        executor = self.start(spec)
+        yield executor
+        gate.open()
+        problem = close_executor(executor, self.patience)
+        if problem is not None:
+            pytest.fail(f"{spec.name}: {problem}", pytrace=False)
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def start(self, spec: ExecutorSpec, **config: Any) -> Executor:
+        settings: dict[str, Any] = {"workers": self.workers, "start_method": self.start_method, **config}
+        return spec.factory(ExecutorConfig(**settings))
+
+    def saturate(self, executor: Executor, gate: Gate) -> list[Future[Any]]:
+        """Occupy every worker and every slot ahead of them with tasks waiting at ``gate``."""
+        return [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(self.saturating_tasks)]
+
+    def require_pending_futures(self, spec: ExecutorSpec) -> None:
+        if not spec.concurrent:
+            pytest.skip(f"{spec.name} runs each task at submit (concurrent=False): no future is ever pending")
+
+    def require_processes(self, spec: ExecutorSpec) -> None:
+        if not spec.crosses_processes:
+            pytest.skip(f"{spec.name} runs tasks in this process (crosses_processes=False)")
+
+    # -- the spec ------------------------------------------------------------------------------------
+    def test_spec_is_well_formed(self, spec: ExecutorSpec, executor_spec: ExecutorSpec | str) -> None:
+        assert isinstance(spec, ExecutorSpec), f"executor_spec gave {spec!r}, not an ExecutorSpec"
+        assert callable(spec.factory), "the spec's factory must be callable"
+        if spec.chunksize is not None:
+            assert spec.chunksize >= 1, "a chunk size must be at least 1"
+        if spec.uses_start_method:
+            assert spec.crosses_processes, "only a strategy that starts processes can use a start method"
+
+    # -- submit and result ----------------------------------------------------------------------------
+    def test_submit_returns_the_result(self, executor: Executor) -> None:
+        future = executor.submit(tasks.add, 2, 40)
+        assert future.result(timeout=self.patience) == 42
+        assert future.done()
+        assert not future.cancelled()
+        assert future.exception(timeout=0) is None
+
+    def test_keyword_arguments_reach_the_task(self, executor: Executor) -> None:
+        future = executor.submit(tasks.nap_then_return, seconds=0, value="kept")
+        assert future.result(timeout=self.patience) == "kept"
+
+    def test_result_times_out_while_the_task_runs(self, spec: ExecutorSpec, executor: Executor, gate: Gate) -> None:
+        self.require_pending_futures(spec)
+        future = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "late")
+        with pytest.raises(cf.TimeoutError):
+            future.result(timeout=SHORT_WAIT_SECONDS)
+        with pytest.raises(cf.TimeoutError):
+            future.exception(timeout=SHORT_WAIT_SECONDS)
+        assert not future.done()
+        gate.open()
+        assert future.result(timeout=self.patience) == "late"
+
+    def test_exception_reaches_the_caller_with_its_type_and_arguments(self, executor: Executor) -> None:
+        future = executor.submit(tasks.raise_kit_error, "boom", 7)
+        error = future.exception(timeout=self.patience)
+        assert type(error) is KitTaskError, f"expected KitTaskError, got {type(error).__name__}: {error}"
+        assert error.args == ("boom", 7)
+        with pytest.raises(KitTaskError, match="boom"):
+            future.result(timeout=0)
+
+    # -- map ------------------------------------------------------------------------------------------
+    def test_map_keeps_the_input_order(self, executor: Executor) -> None:
+        # Earlier items sleep longer, so with two workers later ones tend to finish first.
+        delays = [0.04, 0.0, 0.03, 0.0, 0.02, 0.0, 0.01, 0.0]
+        values = list(range(len(delays)))
+        results = call_within(self.patience, lambda: list(executor.map(tasks.nap_then_return, delays, values)), "map")
+        assert results == values
+
+    def test_map_takes_several_iterables_and_stops_at_the_shortest(self, executor: Executor) -> None:
+        results = call_within(self.patience, lambda: list(executor.map(tasks.add, [1, 2, 3], [10, 20])), "map")
+        assert results == [11, 22]
+
+    def test_map_raises_the_task_exception_in_order(self, executor: Executor) -> None:
+        results = executor.map(tasks.square_unless, [2, 2, 2], [1, 2, 3], timeout=self.patience)
+        assert next(results) == 1
+        with pytest.raises(KitTaskError):
+            next(results)
+
+    @pytest.mark.parametrize("chunksize", [1, 7, 1000])
+    def test_map_honours_any_chunk_size(self, executor: Executor, chunksize: int) -> None:
+        items = list(range(100))
+        results = call_within(
+            self.patience, lambda: list(executor.map(tasks.square, items, chunksize=chunksize)), "map"
+        )
+        assert results == [x * x for x in items]
+
+    def test_map_times_out(self, spec: ExecutorSpec, executor: Executor, gate: Gate) -> None:
+        self.require_pending_futures(spec)
+        results = executor.map(tasks.wait_at_gate, [gate.key], [self.time_limit], ["late"], timeout=SHORT_WAIT_SECONDS)
+        with pytest.raises(cf.TimeoutError):
+            call_within(self.patience, lambda: next(results), "next() on map with a timeout")
+
+    def test_empty_input(self, executor: Executor) -> None:
+        assert list(executor.map(tasks.square, [])) == []
+        assert list(executor.map(tasks.square, [], chunksize=5)) == []
+        done, not_done = cf.wait([], timeout=self.patience)
+        assert (done, not_done) == (set(), set())
+        assert list(cf.as_completed([], timeout=self.patience)) == []
+
+    # -- callbacks ------------------------------------------------------------------------------------
+    def test_callback_on_a_done_future_runs_at_once_in_the_caller(self, executor: Executor) -> None:
+        future = executor.submit(tasks.square, 3)
+        future.result(timeout=self.patience)
+        calls: list[tuple[Future[Any], int]] = []
+        future.add_done_callback(lambda f: calls.append((f, threading.get_ident())))
+        assert calls == [(future, threading.get_ident())]
+
+    def test_callback_on_a_pending_future_runs_once_when_it_is_done(
+        self, spec: ExecutorSpec, executor: Executor, gate: Gate
+    ) -> None:
+        self.require_pending_futures(spec)
+        future = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "done")
+        called = threading.Event()
+        calls: list[Future[Any]] = []
+
+        def callback(f: Future[Any]) -> None:
+            calls.append(f)
+            called.set()
+
+        future.add_done_callback(callback)
+        assert calls == [], "the callback ran before its future was done"
+        gate.open()
+        assert future.result(timeout=self.patience) == "done"
+        assert called.wait(self.patience), "the callback never ran"
+        assert calls == [future]
+
+    # -- cancel ---------------------------------------------------------------------------------------
+    def test_a_pending_future_can_be_cancelled_and_never_runs(
+        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+    ) -> None:
+        self.require_pending_futures(spec)
+        trace = tmp_path / "cancelled-task-ran"
+        blockers = self.saturate(executor, gate)
+        pending = executor.submit(tasks.leave_trace, str(trace), "ran")
+        assert pending.cancel(), (
+            f"the task submitted after {len(blockers)} blocked ones could not be cancelled; if the executor"
+            " hands out more than that ahead of its workers, raise saturating_tasks"
+        )
+        assert pending.cancelled()
+        assert pending.done()
+        with pytest.raises(cf.CancelledError):
+            pending.result(timeout=0)
+        running = blockers[0]
+        gate.open()
+        assert [b.result(timeout=self.patience) for b in blockers] == list(range(len(blockers)))
+        assert not running.cancel(), "a finished future must refuse to be cancelled"
+        call_within(self.patience, lambda: executor.shutdown(wait=True), "shutdown(wait=True)")
+        assert not trace.exists(), "the cancelled task ran anyway"
+
+    # -- shutdown -------------------------------------------------------------------------------------
+    def test_shutdown_waits_for_submitted_work(self, executor: Executor) -> None:
+        futures = [executor.submit(tasks.nap_then_return, 0.01, i) for i in range(6)]
+        call_within(self.patience, lambda: executor.shutdown(wait=True), "shutdown(wait=True)")
+        assert all(f.done() for f in futures)
+        assert [f.result(timeout=0) for f in futures] == list(range(6))
+
+    def test_shutdown_without_waiting_returns_and_running_work_still_finishes(
+        self, spec: ExecutorSpec, executor: Executor, gate: Gate
+    ) -> None:
+        self.require_pending_futures(spec)
+        future = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "finished")
+        try:
+            call_within(self.patience, lambda: executor.shutdown(wait=False), "shutdown(wait=False)")
+        except StillRunningError:
+            pytest.fail("shutdown(wait=False) waited for a running task instead of returning", pytrace=False)
+        assert not future.done()
+        gate.open()
+        assert future.result(timeout=self.patience) == "finished"
+
+    def test_shutdown_can_cancel_pending_futures(
+        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+    ) -> None:
+        self.require_pending_futures(spec)
+        trace = tmp_path / "cancelled-task-ran"
+        blockers = self.saturate(executor, gate)
+        pending = executor.submit(tasks.leave_trace, str(trace), "ran")
+        call_within(
+            self.patience,
+            lambda: executor.shutdown(wait=False, cancel_futures=True),
+            "shutdown(wait=False, cancel_futures=True)",
+        )
+        # Without waiting, the cancelling may happen a moment later (ProcessPoolExecutor does it in its
+        # manager thread); the blocked workers guarantee the pending task cannot have run meanwhile.
+        wait_until_done([pending], self.patience)
+        assert pending.cancelled(), "shutdown(cancel_futures=True) left a pending future uncancelled"
+        gate.open()
+        # A second shutdown(wait=True) need not wait (ProcessPoolExecutor's does not): wait on the futures.
+        not_done = wait_until_done(blockers, self.patience)
+        assert not not_done, f"{len(not_done)} tasks that were running at shutdown never finished"
+        for index, blocker in enumerate(blockers):
+            assert blocker.cancelled() or blocker.result(timeout=0) == index
+        assert not trace.exists(), "a task cancelled by shutdown ran anyway"
+
+    def test_submit_after_shutdown_raises(self, executor: Executor) -> None:
+        executor.shutdown(wait=True)
+        with pytest.raises(RuntimeError):
+            executor.submit(tasks.square, 2)
+        with pytest.raises(RuntimeError):
+            list(executor.map(tasks.square, [1, 2]))
+
+    def test_executor_is_a_context_manager_that_shuts_down(self, spec: ExecutorSpec) -> None:
+        executor = self.start(spec)
+        try:
+            with executor as entered:
+                future = entered.submit(tasks.square, 5)
+            assert future.done()
+            assert future.result(timeout=0) == 25
+            with pytest.raises(RuntimeError):
+                executor.submit(tasks.square, 2)
+        finally:
+            close_executor(executor, self.patience)
+
+    # -- wait and as_completed -----------------------------------------------------------------------
+    def test_wait_and_as_completed_when_everything_finishes(self, executor: Executor) -> None:
+        futures = [executor.submit(tasks.square, x) for x in range(8)]
+        done, not_done = cf.wait(futures, timeout=self.patience)
+        assert not not_done
+        assert done == set(futures)
+        seen = list(cf.as_completed(futures, timeout=self.patience))
+        assert sorted(f.result(timeout=0) for f in seen) == [x * x for x in range(8)]
+        assert len(seen) == len(futures)
+
+    def test_wait_and_as_completed_while_a_task_runs(self, spec: ExecutorSpec, executor: Executor, gate: Gate) -> None:
+        self.require_pending_futures(spec)
+        slow = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "slow")
+        quick = executor.submit(tasks.square, 4)
+        done, not_done = cf.wait([slow, quick], timeout=self.patience, return_when=cf.FIRST_COMPLETED)
+        assert quick in done
+        assert slow in not_done
+        done, not_done = cf.wait([slow, quick], timeout=SHORT_WAIT_SECONDS)
+        assert not_done == {slow}
+        arriving = cf.as_completed([slow, quick], timeout=SHORT_WAIT_SECONDS * 3)
+        assert next(arriving) is quick
+        with pytest.raises(cf.TimeoutError):
+            next(arriving)
+        failing = executor.submit(tasks.raise_kit_error, "first")
+        done, not_done = cf.wait([slow, failing], timeout=self.patience, return_when=cf.FIRST_EXCEPTION)
+        assert failing in done
+        assert slow in not_done
+        gate.open()
+        assert list(cf.as_completed([slow], timeout=self.patience)) == [slow]
+
+    # -- volume ---------------------------------------------------------------------------------------
+    def test_ten_thousand_small_tasks(self, executor: Executor) -> None:
+        futures = [executor.submit(tasks.add, i, 1) for i in range(MANY_TASKS)]
+        _, not_done = cf.wait(futures, timeout=self.time_limit)
+        assert not not_done, f"{len(not_done)} of {MANY_TASKS} small tasks never finished"
+        assert sum(f.result(timeout=0) for f in futures) == MANY_TASKS * (MANY_TASKS + 1) // 2
+
+    def test_large_arguments_and_results(self, executor: Executor) -> None:
+        payload = tasks.make_bytes(LARGE_PAYLOAD_BYTES, seed=1)
+        sent = executor.submit(tasks.digest, payload)
+        received = executor.submit(tasks.make_bytes, LARGE_PAYLOAD_BYTES, 2)
+        assert sent.result(timeout=self.patience) == tasks.digest(payload)
+        expected = tasks.digest(tasks.make_bytes(LARGE_PAYLOAD_BYTES, 2))
+        assert tasks.digest(received.result(timeout=self.patience)) == expected
+
+    # -- failures that only worker processes have ----------------------------------------------------
+    def test_a_dying_worker_is_reported_not_hung(self, spec: ExecutorSpec) -> None:
+        self.require_processes(spec)
+        executor = self.start(spec)
+        future = executor.submit(tasks.end_worker_abruptly, 3)
+        try:
+            error = future.exception(timeout=self.dead_worker_patience)
+        except cf.TimeoutError:
+            stop_executor(executor, self.patience)
+            pytest.fail(
+                f"a worker process died and {self.dead_worker_patience:g} s later its future was still not"
+                " done: the executor hangs instead of reporting the dead worker",
+                pytrace=False,
+            )
+        close_executor(executor, self.patience)
+        assert error is not None, "the task of a worker that died reported success"
+
+    def test_unpicklable_work_is_reported_and_the_executor_carries_on(
+        self, executor: Executor, spec: ExecutorSpec
+    ) -> None:
+        self.require_processes(spec)
+        lock = threading.Lock()
+
+        def holds_a_lock() -> bool:  # neither pickle nor cloudpickle can send a function that holds a lock
+            return lock.locked()
+
+        attempts: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
+            "a local function as the function": (holds_a_lock, ()),
+            "a lock as an argument": (tasks.digest, (lock,)),
+            "a lock as the result": (tasks.return_unpicklable, ()),
+        }
+        for what, (fn, args) in attempts.items():
+            try:
+                future = executor.submit(fn, *args)
+            except Exception:
+                continue  # refused at submit: reported
+            try:
+                error = future.exception(timeout=self.patience)
+            except cf.TimeoutError:
+                pytest.fail(f"{what}: the future was still not done after {self.patience:g} s", pytrace=False)
+            assert error is not None, f"{what}: the work cannot be pickled, yet it reported success"
+        assert executor.submit(tasks.add, 1, 2).result(timeout=self.patience) == 3
+
+    @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+    def test_start_method_is_honoured(self, spec: ExecutorSpec, method: str) -> None:
+        if not spec.uses_start_method:
+            pytest.skip(f"{spec.name} does not use a start method (uses_start_method=False)")
+        if method not in multiprocessing.get_all_start_methods():
+            pytest.skip(f"this platform has no {method!r} start method")
+        token = f"installed under {method}"
+        initializer = {"initializer": tasks.install, "initargs": (token,)} if spec.supports_initializer else {}
+        original = tasks.PARENT_MARK
+        tasks.PARENT_MARK = "changed in the parent"  # for as long as workers may be started
+        try:
+            executor = self.start(spec, start_method=method, **initializer)
+        except BaseException:
+            tasks.PARENT_MARK = original
+            raise
+        try:
+            mark = executor.submit(tasks.read_parent_mark).result(timeout=self.patience)
+            inherited = mark == "changed in the parent"
+            assert inherited == (method == "fork"), (
+                f"asked for {method!r}, but the workers {'did' if inherited else 'did not'} inherit the parent's memory"
+            )
+            results = executor.map(tasks.square, range(10), timeout=self.patience)
+            assert list(results) == [x * x for x in range(10)]
+            if spec.supports_initializer:
+                assert token in executor.submit(tasks.read_installed).result(timeout=self.patience)
+        finally:
+            problem = close_executor(executor, self.patience)
+            tasks.PARENT_MARK = original
+        assert problem is None, problem
+
+    def test_initializer_runs_in_every_worker(self, spec: ExecutorSpec) -> None:
+        self.require_processes(spec)
+        if not spec.supports_initializer:
+            pytest.skip(f"{spec.name} does not offer an initializer (supports_initializer=False)")
+        executor = self.start(spec, initializer=tasks.install, initargs=("installed",))
+        try:
+            futures = [executor.submit(tasks.read_installed) for _ in range(self.workers * 4)]
+            for future in futures:
+                assert "installed" in future.result(timeout=self.patience)
+        finally:
+            problem = close_executor(executor, self.patience)
+        assert problem is None, problem
+
+    # -- what the runner relies on -------------------------------------------------------------------
+    def test_map_unordered_when_the_strategy_dispatches_unordered(self, spec: ExecutorSpec, executor: Executor) -> None:
+        from futstrat.model import Dispatch
+
+        if spec.dispatch is not Dispatch.MAP_UNORDERED:
+            pytest.skip(f"{spec.name} dispatches with {spec.dispatch.value}")
+        map_unordered = getattr(executor, "map_unordered", None)
+        assert callable(map_unordered), "a strategy that dispatches unordered needs executor.map_unordered"
+        results = map_unordered(tasks.square, range(50), timeout=self.patience, chunksize=3)
+        assert sorted(results) == [x * x for x in range(50)]
+
+    def test_counter_is_exact_or_refused_with_each_sharing_backend(self, spec: ExecutorSpec, sharing_name: str) -> None:
+        from futstrat.plugins import get_host
+
+        assert_counts_exactly_or_refuses(
+            spec,
+            get_host().registry.sharing.get(sharing_name),
+            workers=self.workers,
+            increments=SHARED_INCREMENTS,
+            start_method=self.start_method,
+            timeout=self.time_limit,
+        )
+
+    def test_runs_a_workload_through_the_runner(self, spec: ExecutorSpec) -> None:
+        from futstrat.runner import execute, plan_run
+
+        plan = plan_run(
+            "pi",
+            spec,
+            workers=self.workers,
+            params={"n": 20_000},
+            start_method=self.start_method,
+            timeout=self.time_limit,
+        )
+        report = execute(plan)
+        assert report.ok, f"pi under {spec.name}: {report.status.value}: {report.error or report.check}"
