@@ -21,6 +21,7 @@ from futstrat.model import (
     SharingRequest,
     SharingSpec,
     Task,
+    TaskMap,
     Timings,
     Workload,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "SharingRequest",
     "SharingSpec",
     "Task",
+    "TaskMap",
     "Timings",
     "UsageError",
     "Workload",

@@ -9,16 +9,25 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import Executor, Future
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
+from futstrat.chunking import (
+    CHUNKS_PER_WORKER,
+    PILOT_ENOUGH_SECONDS,
+    PILOT_GROWTH,
+    PILOT_LARGEST,
+    Chunk,
+    ChunkSource,
+    size_from_pilot,
+)
 from futstrat.errors import FutstratError
 from futstrat.model import Dispatch, ExecutorSpec, Task
 from futstrat.peers import PeerFutureBoard, describe_cycle
-from futstrat.workers import call_indexed, call_packed, call_task
+from futstrat.workers import run_chunk
 
 #: How long the start-up phase waits for every worker to answer before it gives up waiting.
 READY_PATIENCE_SECONDS = 10.0
@@ -110,116 +119,215 @@ def _pool_size(executor: Executor) -> int | None:
     return None
 
 
-def run_tasks(
-    executor: Executor,
-    strategy: ExecutorSpec,
-    tasks: Sequence[Task],
-    extra: dict[str, Any] | None,
-    board: PeerFutureBoard | None,
-    workers: int,
-    deadline: float,
-) -> list[Any]:
-    """Dispatch every task as the strategy says and return the results in task order."""
-    if strategy.dispatch is Dispatch.SUBMIT:
-        return _submit_each(executor, tasks, extra, board, deadline, window=max(workers * 16, 64))
-    chunksize = strategy.chunksize or default_chunksize(len(tasks), workers)
-    if strategy.dispatch is Dispatch.MAP:
-        mapped = executor.map(
-            functools.partial(call_packed, extra),
-            [(index, task.fn, task.args) for index, task in enumerate(tasks)],
-            timeout=_remaining(deadline),
-            chunksize=chunksize,
-        )
-        return _drain(mapped, tasks, deadline, ordered=True)
-    map_unordered = getattr(executor, "map_unordered", None)
-    if map_unordered is None:
-        raise FutstratError(f"strategy {strategy.name!r} dispatches unordered but its executor has no map_unordered")
-    indexed = map_unordered(
-        functools.partial(call_indexed, extra),
-        [(index, task.fn, task.args) for index, task in enumerate(tasks)],
-        timeout=_remaining(deadline),
-        chunksize=chunksize,
-    )
-    pairs = _drain(indexed, tasks, deadline, ordered=False)
-    return [result for _, result in sorted(pairs, key=lambda pair: pair[0])]
+class InOrder:
+    """Chunks' results, which may finish in any order, handed on in task order as soon as they can
+    be; it holds only the chunks that finished ahead of an earlier one."""
+
+    def __init__(self, next_start: int) -> None:
+        self.next_start = next_start
+        self._early: dict[int, list[Any]] = {}
+
+    def add(self, start: int, results: list[Any]) -> Iterator[list[Any]]:
+        self._early[start] = results
+        while self.next_start in self._early:
+            results = self._early.pop(self.next_start)
+            self.next_start += len(results)
+            yield results
 
 
-def _remaining(deadline: float, done: int = 0, total: int | None = None) -> float:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        progress = "" if total is None else f" with {done} of {total} tasks done"
-        raise RunTimedOutError(f"the run reached its timeout{progress}")
-    return remaining
+class Dispatcher:
+    """Sends a run's tasks to an executor in chunks, in the strategy's style, and yields their results
+    in task order while keeping only a bounded number of chunks in flight.
 
-
-def _drain(results: Any, tasks: Sequence[Task], deadline: float, *, ordered: bool) -> list[Any]:
-    gathered: list[Any] = []
-    try:
-        for result in results:
-            gathered.append(result)
-    except FuturesTimeoutError as exc:
-        if time.monotonic() >= deadline - 0.01:
-            raise RunTimedOutError(
-                f"the run reached its timeout with {len(gathered)} of {len(tasks)} tasks done"
-            ) from None
-        raise _failure(len(gathered) if ordered else None, tasks, exc) from exc
-    except Exception as exc:
-        raise _failure(len(gathered) if ordered else None, tasks, exc) from exc
-    return gathered
-
-
-def _failure(index: int | None, tasks: Sequence[Task], error: BaseException) -> TaskFailedError:
-    index = getattr(error, "futstrat_task_index", index)
-    task = tasks[index] if index is not None and 0 <= index < len(tasks) else None
-    return TaskFailedError(index, task, error)
-
-
-def _submit_each(
-    executor: Executor,
-    tasks: Sequence[Task],
-    extra: dict[str, Any] | None,
-    board: PeerFutureBoard | None,
-    deadline: float,
-    window: int,
-) -> list[Any]:
-    """Submit task by task, keeping at most ``window`` futures outstanding so that a million tasks do
-    not become a million futures at once, and fail fast on the first error.
-
-    Finished futures report themselves on a queue, so each completion costs O(1), not a ``wait()``
-    over every outstanding future.
+    Results stream out a chunk at a time as they are gathered (flatten them with
+    ``itertools.chain.from_iterable``), so a workload whose ``combine`` folds them as they come never
+    holds more than a window of them, however many tasks it has.
     """
-    results: list[Any] = [None] * len(tasks)
-    finished_queue: queue.SimpleQueue[tuple[int, Future[Any]]] = queue.SimpleQueue()
-    upcoming = iter(enumerate(tasks))
-    outstanding = finished = 0
-    poll = 0.05 if board is not None else None
-    while True:
-        while outstanding < window:
-            entry = next(upcoming, None)
-            if entry is None:
-                break
-            index, task = entry
-            future = executor.submit(call_task, task.fn, task.args, extra, index)
-            if board is not None:
-                board.publish(index, future)
-            future.add_done_callback(functools.partial(_report_done, finished_queue, index))
-            outstanding += 1
-        if not outstanding:
-            return results
-        remaining = _remaining(deadline, finished, len(tasks))
+
+    def __init__(
+        self,
+        executor: Executor,
+        strategy: ExecutorSpec,
+        tasks: Iterable[Task],
+        extra: dict[str, Any] | None,
+        *,
+        board: PeerFutureBoard | None,
+        workers: int,
+        deadline: float,
+        chunksize: int | None,
+        track_each_task: bool,
+    ) -> None:
+        self.executor, self.strategy, self.extra, self.board = executor, strategy, extra, board
+        self.workers, self.deadline = workers, deadline
+        self.source = ChunkSource(tasks)
+        self.call = functools.partial(run_chunk, extra, track_each_task)
+        self.requested_chunksize = chunksize
+        self.chunksize: int | None = None  # known once the pilot, if any, has run
+        self._in_flight: dict[int, Chunk] = {}
+        # Chunks in flight: two per worker keeps every worker busy while results travel back. Map-style
+        # dispatch keeps two windows in flight, each half as wide, to hold no more.
+        self._window = max(workers * 2, 4)
+
+    @property
+    def tasks_done(self) -> int:
+        return self.source.taken
+
+    # -- choosing the chunk size --------------------------------------------------------------------
+    def _must_go_one_by_one(self) -> bool:
+        """Tasks that wait for each other (on peers' futures, or at a start line) must not be queued
+        behind each other in one chunk; nor is there anything to gain when there are few tasks."""
+        few = self.source.count is not None and self.source.count <= self.workers * CHUNKS_PER_WORKER
+        return self.board is not None or bool(self.extra) or few
+
+    def _pilot(self) -> Iterator[list[Any]]:
+        """Run the first tasks in growing chunks, one per worker at a time, until a chunk takes long
+        enough to time; the results are real results and are yielded in order."""
+        size = 1
+        while True:
+            chunks = [chunk for chunk in (self.source.take(size) for _ in range(self.workers)) if chunk]
+            if not chunks:
+                self.chunksize = max(1, size // PILOT_GROWTH)  # the last size used: the tasks ran out
+                return
+            futures = [self._submit(chunk) for chunk in chunks]
+            timings = []
+            for chunk, future in zip(chunks, futures):
+                _, seconds, results = self._result_of(chunk, future)
+                timings.append(seconds / len(chunk))
+                yield results
+            per_task = sorted(timings)[len(timings) // 2]
+            if per_task * size >= PILOT_ENOUGH_SECONDS or size >= PILOT_LARGEST:
+                self.chunksize = size_from_pilot(per_task, self.source.remaining, self.workers)
+                return
+            size *= PILOT_GROWTH
+
+    # -- sending and gathering ----------------------------------------------------------------------
+    def chunk_results(self) -> Iterator[list[Any]]:
+        if self.requested_chunksize is not None:
+            self.chunksize = self.requested_chunksize
+        elif self._must_go_one_by_one():
+            self.chunksize = 1
+        else:
+            yield from self._pilot()
+        if self.strategy.dispatch is Dispatch.SUBMIT:
+            yield from self._submit_each()
+        else:
+            yield from self._map_windows()
+
+    def _submit(self, chunk: Chunk) -> Future[Any]:
+        self._in_flight[chunk.start] = chunk
+        future = self.executor.submit(self.call, chunk)
+        if self.board is not None:
+            for index in range(chunk.start, chunk.end + 1):
+                self.board.publish(index, future)
+        return future
+
+    def _result_of(self, chunk: Chunk, future: Future[Any]) -> tuple[int, float, list[Any]]:
         try:
-            index, future = finished_queue.get(timeout=min(remaining, poll or remaining))
-        except queue.Empty:
-            if board is not None and (cycle := board.find_cycle()):
-                raise DeadlockFoundError(cycle, describe_cycle(cycle)) from None
-            continue
-        outstanding -= 1
-        error = future.exception()
-        if error is not None:
-            raise _failure(index, tasks, error) from error
-        results[index] = future.result()
-        finished += 1
+            outcome: tuple[int, float, list[Any]] = future.result(timeout=self._remaining())
+        except FuturesTimeoutError:
+            raise self._timed_out() from None
+        except Exception as exc:
+            raise self._failure(chunk.start, exc) from exc
+        del self._in_flight[chunk.start]
+        return outcome
+
+    def _submit_each(self) -> Iterator[list[Any]]:
+        """One future per chunk; finished futures report on a queue, so each costs O(1)."""
+        assert self.chunksize is not None
+        finished: queue.SimpleQueue[tuple[Chunk, Future[Any]]] = queue.SimpleQueue()
+        in_order = InOrder(self.source.taken)
+        outstanding = 0
+        exhausted = False
+        poll = 0.05 if self.board is not None else None
+        while True:
+            while not exhausted and outstanding < self._window:
+                chunk = self.source.take(self.chunksize)
+                if chunk is None:
+                    exhausted = True
+                    break
+                future = self._submit(chunk)
+                future.add_done_callback(functools.partial(_report_done, finished, chunk))
+                outstanding += 1
+            if not outstanding:
+                return
+            remaining = self._remaining()
+            try:
+                chunk, future = finished.get(timeout=min(remaining, poll or remaining))
+            except queue.Empty:
+                if self.board is not None and (cycle := self.board.find_cycle()):
+                    raise DeadlockFoundError(cycle, describe_cycle(cycle)) from None
+                continue
+            outstanding -= 1
+            start, _, results = self._result_of(chunk, future)
+            yield from in_order.add(start, results)
+
+    def _map_windows(self) -> Iterator[list[Any]]:
+        """``executor.map`` (or ``map_unordered``) over a window of chunks at a time, the next window
+        already sent while the current one is gathered, so the workers never wait on the parent."""
+        assert self.chunksize is not None
+        mapper: Callable[..., Iterator[Any]] = self.executor.map
+        if self.strategy.dispatch is Dispatch.MAP_UNORDERED:
+            unordered = getattr(self.executor, "map_unordered", None)
+            if unordered is None:
+                raise FutstratError(
+                    f"strategy {self.strategy.name!r} dispatches unordered, but its executor has no map_unordered"
+                )
+            mapper = unordered
+        current = self._send_window(mapper)
+        while current is not None:
+            following = self._send_window(mapper)
+            yield from self._gather_window(*current)
+            current = following
+
+    def _send_window(self, mapper: Callable[..., Iterator[Any]]) -> tuple[list[Chunk], Iterator[Any]] | None:
+        assert self.chunksize is not None
+        chunks = [c for c in (self.source.take(self.chunksize) for _ in range(self._window // 2)) if c]
+        if not chunks:
+            return None
+        for chunk in chunks:
+            self._in_flight[chunk.start] = chunk
+        return chunks, mapper(self.call, chunks, timeout=self._remaining(), chunksize=1)
+
+    def _gather_window(self, chunks: list[Chunk], outcomes: Iterator[Any]) -> Iterator[list[Any]]:
+        in_order = InOrder(chunks[0].start)
+        try:
+            for start, _, results in outcomes:
+                del self._in_flight[start]
+                yield from in_order.add(start, results)
+        except FuturesTimeoutError:
+            if time.monotonic() >= self.deadline - 0.01:
+                raise self._timed_out() from None
+            raise self._failure(in_order.next_start, FuturesTimeoutError()) from None
+        except Exception as exc:
+            raise self._failure(in_order.next_start, exc) from exc
+
+    # -- bounds and errors --------------------------------------------------------------------------
+    def _remaining(self) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._timed_out()
+        return remaining
+
+    def _timed_out(self) -> RunTimedOutError:
+        total = "" if self.source.count is None else f" of {self.source.count}"
+        in_flight = sum(len(chunk) for chunk in self._in_flight.values())
+        return RunTimedOutError(f"the run reached its timeout with {self.source.taken - in_flight}{total} tasks done")
+
+    def _failure(self, fallback: int, error: BaseException) -> TaskFailedError:
+        index = getattr(error, "futstrat_task_index", None)
+        if index is None and isinstance(error, BrokenExecutor):
+            return TaskFailedError(None, None, error)
+        index = fallback if index is None else index
+        return TaskFailedError(index, self.task(index), error)
+
+    def task(self, index: int) -> Task | None:
+        """The task with this index, while its chunk is in flight (for error messages)."""
+        for chunk in self._in_flight.values():
+            found = chunk.task(index)
+            if found is not None:
+                return found
+        return None
 
 
-def _report_done(finished: queue.SimpleQueue[tuple[int, Future[Any]]], index: int, future: Future[Any]) -> None:
-    finished.put((index, future))
+def _report_done(finished: queue.SimpleQueue[tuple[Chunk, Future[Any]]], chunk: Chunk, future: Future[Any]) -> None:
+    finished.put((chunk, future))

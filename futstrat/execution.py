@@ -7,21 +7,22 @@ worker and how it ended, which tasks wait on which futures. Nothing is left runn
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import pickle
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import BrokenExecutor
 from typing import TYPE_CHECKING, Any
 
 from futstrat.dispatch import (
     DeadlockFoundError,
+    Dispatcher,
     RunTimedOutError,
     TaskFailedError,
     describe_call,
-    run_tasks,
     wait_until_ready,
 )
 from futstrat.errors import FutstratError
@@ -104,7 +105,10 @@ class RunExecution:
         self.board: PeerFutureBoard | None = None
         self.tracker: TaskTracker | None = None
         self.watch: TaskTimeoutWatch | None = None
-        self.tasks: list[Task] = []
+        self.tasks: Iterable[Task] = ()
+        self.first_task: Task | None = None
+        self.task_count: int | None = None
+        self.dispatcher: Dispatcher | None = None
 
     def carry_out(self) -> RunReport:
         plan = self.plan
@@ -113,21 +117,14 @@ class RunExecution:
         deadline = time.monotonic() + plan.timeout
         status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
         try:
-            self.tasks = list(plan.workload.tasks(plan.params, plan.context))
+            self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
+            self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
             self._check_tasks_can_travel()
             extra = self._open()
             wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
             ready = time.perf_counter()
-            if self.tracker is not None and plan.task_timeout is not None:
-                self.watch = TaskTimeoutWatch(self.tracker, plan.task_timeout)
-                self.watch.start()
-            in_this_thread = alarm_at(deadline) if not plan.strategy.concurrent else contextlib.nullcontext()
-            with in_this_thread:
-                results = run_tasks(self.executor, plan.strategy, self.tasks, extra, self.board, plan.workers, deadline)
-            computed = time.perf_counter()
-            shared_value = self.session.final_value() if self.session is not None else None
-            value = plan.workload.combine(results, plan.params, shared_value)
-            check = plan.workload.check(value, plan.params, plan.context, len(self.tasks))
+            value, computed = self._compute(extra, deadline)
+            check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
             status = RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
         except DeadlockFoundError as exc:
             status, error = RunStatus.DEADLOCK, str(exc)
@@ -160,18 +157,50 @@ class RunExecution:
             value=value,
             check=check,
             timings=Timings(startup=ready - started, compute=computed - ready, shutdown=stopped - stopping),
-            tasks=len(self.tasks),
+            tasks=self.task_count or 0,
             error=error,
             traceback=remote_tb,
+            chunksize=None if self.dispatcher is None else self.dispatcher.chunksize,
         )
+
+    def _compute(self, extra: dict[str, Any] | None, deadline: float) -> tuple[Any, float]:
+        """Dispatch every task, fold the results into the answer; return it and when compute ended."""
+        plan = self.plan
+        if self.tracker is not None and plan.task_timeout is not None:
+            self.watch = TaskTimeoutWatch(self.tracker, plan.task_timeout)
+            self.watch.start()
+        self.dispatcher = Dispatcher(
+            self.executor,
+            plan.strategy,
+            self.tasks,
+            extra,
+            board=self.board,
+            workers=plan.workers,
+            deadline=deadline,
+            chunksize=plan.chunksize or plan.strategy.chunksize,
+            track_each_task=plan.task_timeout is not None,
+        )
+        in_this_thread = alarm_at(deadline) if not plan.strategy.concurrent else contextlib.nullcontext()
+        with in_this_thread:
+            results = itertools.chain.from_iterable(self.dispatcher.chunk_results())
+            if self.session is None:
+                # Nothing to read once the tasks are done: the workload folds results as they come.
+                value = plan.workload.combine(results, plan.params, None)
+                computed = time.perf_counter()
+            else:
+                gathered = list(results)
+                computed = time.perf_counter()
+                value = plan.workload.combine(gathered, plan.params, self.session.final_value())
+        self.task_count = self.dispatcher.tasks_done
+        return value, computed
 
     def _check_tasks_can_travel(self) -> None:
         strategy = self.plan.strategy
-        if strategy.crosses_processes and strategy.pickles_with_stdlib and self.tasks:
-            problem = unpicklable_part(self.tasks[0])
+        if strategy.crosses_processes and strategy.pickles_with_stdlib and self.first_task is not None:
+            problem = unpicklable_part(self.first_task)
             if problem:
                 raise UnpicklableTaskError(
-                    f"task 0 ({describe_call(self.tasks[0])}) cannot be sent to a worker process of"
+                    f"task 0 ({describe_call(self.first_task)}) cannot be sent to a worker process of"
                     f" {strategy.name!r}: {problem}"
                 )
 
@@ -182,7 +211,7 @@ class RunExecution:
         extra: dict[str, Any] | None = None
         installer: tuple[Any, tuple[Any, ...]] | None = None
         if plan.sharing.open is not None and plan.workload.shared_state is not SharedStateNeed.NONE:
-            parties = min(len(self.tasks), plan.workers) if plan.strategy.concurrent else 1
+            parties = min(self.task_count or plan.workers, plan.workers) if plan.strategy.concurrent else 1
             self.session = plan.sharing.open(SharingRequest(plan.start_method, max(1, parties), crosses))
             extra = {"shared": self.session.task_argument(crosses)}
             if crosses:
@@ -228,9 +257,14 @@ class RunExecution:
             pid, exitcode = self._first_dead_worker()
         if pid is None:
             return f"a worker process ended abruptly: {failure.error}"
-        task = self.tracker.task_of(pid) if self.tracker is not None else None
-        running = f" while running task {task} ({self._call(task)})" if task is not None else ""
-        return f"worker process {pid} {describe_exit(exitcode)}{running}"
+        running = self.tracker.task_of(pid) if self.tracker is not None else None
+        if running is None:
+            doing = ""
+        elif running.last_task == running.task:
+            doing = f" while running task {running.task} ({self._call(running.task)})"
+        else:
+            doing = f" while running tasks {running.task} to {running.last_task}"
+        return f"worker process {pid} {describe_exit(exitcode)}{doing}"
 
     def _first_dead_worker(self) -> tuple[int | None, int | None]:
         """The worker whose death broke the pool. Its pipe closes a moment before the process can be
@@ -249,7 +283,10 @@ class RunExecution:
             time.sleep(_WATCH_INTERVAL_SECONDS / 5)
 
     def _call(self, index: int) -> str:
-        return describe_call(self.tasks[index]) if 0 <= index < len(self.tasks) else f"task {index}"
+        task = self.dispatcher.task(index) if self.dispatcher is not None else None
+        if task is None and isinstance(self.tasks, Sequence) and 0 <= index < len(self.tasks):
+            task = self.tasks[index]
+        return describe_call(task) if task is not None else "?"
 
     def _close(self, *, graceful: bool) -> None:
         if self.watch is not None:
@@ -279,6 +316,15 @@ class RunExecution:
             f"; {len(stuck)} worker thread(s) could not be stopped (a thread cannot be killed) and keep"
             " running until their tasks return"
         )
+
+
+def _peek(tasks: Iterable[Task]) -> tuple[Iterable[Task], Task | None]:
+    """The tasks as they were given (a lazy stream stays lazy) and the first of them."""
+    if isinstance(tasks, Sequence):
+        return tasks, (tasks[0] if len(tasks) else None)
+    stream = iter(tasks)
+    first = next(stream, None)
+    return (stream if first is None else itertools.chain((first,), stream)), first
 
 
 def _is_pickling_error(error: BaseException) -> bool:

@@ -8,15 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from futstrat.model import Check, Param, PlanContext, Task, Workload
-from futstrat.splitting import TASKS_PARAM, contiguous_ranges
-
-_DEFAULT_CHUNKS_PER_WORKER = 4
-
-
-def apply_to_chunk(fn: Callable[[Any], Any], chunk: Sequence[Any]) -> list[Any]:
-    """One task: the function over a slice of the items."""
-    return [fn(item) for item in chunk]
+from futstrat.model import Check, Param, PlanContext, Task, TaskMap, Workload
 
 
 class FunctionWorkload(Workload):
@@ -34,7 +26,7 @@ class FunctionWorkload(Workload):
         description: str | None,
         params: Mapping[str, Any],
         items: Callable[[Mapping[str, Any]], Sequence[Any]] | None,
-        combine: Callable[[list[Any]], Any],
+        combine: Callable[[Iterable[Any]], Any],
         expected: Callable[[Mapping[str, Any]], Any] | None,
     ) -> None:
         functools.update_wrapper(self, fn)
@@ -45,9 +37,8 @@ class FunctionWorkload(Workload):
         given = dict(params)
         if items is None:
             given.setdefault("n", 1000)
-        self.params = (
-            *(Param(key, type(default), default, f"workload parameter {key}") for key, default in given.items()),
-            TASKS_PARAM,
+        self.params = tuple(
+            Param(key, type(default), default, f"workload parameter {key}") for key, default in given.items()
         )
         self._items = items or (lambda p: range(p["n"]))
         self._combine = combine
@@ -61,13 +52,8 @@ class FunctionWorkload(Workload):
         return qualname
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
-        items = self._items(params)
-        parts = params.get("tasks") or plan.workers * _DEFAULT_CHUNKS_PER_WORKER
-        if not items:
-            return
-        fn = self._importable_callable()
-        for first, last in contiguous_ranges(0, len(items) - 1, parts):
-            yield Task(apply_to_chunk, (fn, items[first : last + 1]))
+        """One task per item; the runner sends them to workers in chunks of the size it chooses."""
+        return TaskMap(self._importable_callable(), self._items(params))
 
     def _importable_callable(self) -> Callable[[Any], Any]:
         """What workers can import by name: this object where it replaced the function in its module
@@ -76,8 +62,8 @@ class FunctionWorkload(Workload):
         found = getattr(module, self._fn.__name__, None)
         return self._fn if found is self._fn else self
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
-        return self._combine([item for chunk in results for item in chunk])
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        return self._combine(results)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
         if self._expected is None:
@@ -97,13 +83,13 @@ def workload(
     description: str | None = None,
     params: Mapping[str, Any] | None = None,
     items: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None,
-    combine: Callable[[list[Any]], Any] = list,
+    combine: Callable[[Iterable[Any]], Any] = list,
     expected: Callable[[Mapping[str, Any]], Any] | None = None,
 ) -> Any:
     """Make a workload of a module-level function of one item.
 
     ``items(params)`` gives the items (default ``range(n)`` with a parameter ``n``, 1000 unless
-    ``params`` says otherwise); the results, in item order, go to ``combine``; ``expected(params)``,
+    ``params`` says otherwise); the results stream, in item order, into ``combine``; ``expected(params)``,
     if given, is what the combined answer must equal::
 
         @futstrat.workload(params={"n": 10_000}, combine=sum, expected=lambda p: p["n"] * (p["n"] - 1) // 2)

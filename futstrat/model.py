@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import attrs
 from attrs import field, frozen
@@ -71,6 +71,36 @@ class Task:
     args: tuple[Any, ...] = ()
 
 
+class TaskMap(Sequence[Task]):
+    """Tasks that each call one function on one item: ``fn(items[0])``, ``fn(items[1])`` ...
+
+    A workload with many small tasks returns one of these instead of building a Task per item: the
+    runner ships slices of ``items`` (a ``range`` slices in constant space) and workers call ``fn`` in
+    a tight loop, so dispatch costs little more per task than the call itself.
+    """
+
+    __slots__ = ("fn", "items")
+
+    def __init__(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> None:
+        self.fn = fn
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> Task: ...
+    @overload
+    def __getitem__(self, index: slice) -> TaskMap: ...
+    def __getitem__(self, index: int | slice) -> Task | TaskMap:
+        if isinstance(index, slice):
+            return TaskMap(self.fn, self.items[index])
+        return Task(self.fn, (self.items[index],))
+
+    def __repr__(self) -> str:
+        return f"TaskMap({getattr(self.fn, '__qualname__', self.fn)}, {len(self)} items)"
+
+
 @frozen
 class Check:
     """The verdict a workload gives on a combined answer."""
@@ -117,8 +147,12 @@ class Workload:
         when the plan's sharing is not ``none`` and the workload uses shared state."""
         raise NotImplementedError
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
-        """Turn the task results (and the final shared value, if any) into the answer."""
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        """Turn the task results, in task order, (and the final shared value, if any) into the answer.
+
+        ``results`` may be a stream that is read once, as the tasks finish: fold it as it comes (a
+        sum, a count) and a run of a million tasks needs no more memory than one of a thousand.
+        """
         raise NotImplementedError
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
@@ -160,7 +194,7 @@ class ExecutorSpec:
     uses_start_method: bool = False
     #: Tasks may run concurrently (false only for the serial baseline).
     concurrent: bool = True
-    #: Chunk size for map-style dispatch; None lets the executor choose.
+    #: Tasks sent to a worker together when the user asks for no size; None lets a pilot choose.
     chunksize: int | None = None
     #: Tasks travel with the standard pickle, so the runner checks one before dispatch and names what
     #: cannot be pickled (set False for executors that use cloudpickle or send nothing anywhere).
@@ -242,10 +276,19 @@ class RunReport:
     error: str | None = None
     #: The traceback from the worker where a task raised, when the executor carried it back.
     traceback: str | None = None
+    #: How many tasks travelled together to a worker (chosen by a pilot when asked for "auto").
+    chunksize: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.status is RunStatus.PASSED
+
+    @property
+    def tasks_per_second(self) -> float | None:
+        """Tasks finished per second of the compute phase."""
+        if self.status is not RunStatus.PASSED or self.timings.compute <= 0:
+            return None
+        return self.tasks / self.timings.compute
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -263,6 +306,8 @@ class RunReport:
             "tasks": self.tasks,
             "error": self.error,
             "traceback": self.traceback,
+            "chunksize": self.chunksize,
+            "tasks_per_second": self.tasks_per_second,
         }
 
 

@@ -51,6 +51,8 @@ class RunPlan:
     timeout: float
     #: Seconds one task may run before its worker process is killed; None for no such limit.
     task_timeout: float | None = None
+    #: Tasks sent to a worker together; None for "auto" (a pilot chooses).
+    chunksize: int | None = None
 
     @property
     def context(self) -> PlanContext:
@@ -77,6 +79,7 @@ def plan_run(
     start_method: str | None = None,
     timeout: float | None = None,
     task_timeout: float | None = None,
+    chunksize: int | None = None,
     host: PluginHost | None = None,
 ) -> RunPlan:
     """Resolve names and parameters and vet the combination; raises ``UsageError`` subclasses."""
@@ -94,6 +97,8 @@ def plan_run(
         raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if workers > MAX_WORKERS:
         raise UsageError(f"workers must be at most {MAX_WORKERS}, got {workers}")
+    if chunksize is not None and (isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1):
+        raise UsageError(f"the chunk size must be a whole number of at least 1 (or auto), got {chunksize!r}")
     if task_timeout is not None and not task_timeout > 0:
         raise UsageError(f"the task timeout must be a positive number of seconds, got {task_timeout!r}")
     if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
@@ -127,6 +132,7 @@ def plan_run(
         values,
         float(timeout),
         None if task_timeout is None else float(task_timeout),
+        chunksize,
     )
 
 
@@ -168,6 +174,7 @@ def run(
     start_method: str | None = None,
     timeout: float | None = None,
     task_timeout: float | None = None,
+    chunksize: int | None = None,
 ) -> RunReport:
     """Run ``workload`` under ``strategy`` and return its report; a refusal raises ``RefusedError``.
 
@@ -183,6 +190,7 @@ def run(
         start_method=start_method,
         timeout=timeout,
         task_timeout=task_timeout,
+        chunksize=chunksize,
     )
     return execute(plan)
 

@@ -18,9 +18,10 @@ from typing import Any
 
 from attrs import frozen
 
+from futstrat.chunking import Chunk
 from futstrat.sharing import resolve
 
-_FIELDS = 3  # pid, task index, start time (time.monotonic is system-wide on the platforms we run on)
+_FIELDS = 4  # pid, first task, last task, start time (time.monotonic is system-wide where we run)
 _IDLE = -1.0
 
 
@@ -51,6 +52,7 @@ class WorkerDiedError(BrokenProcessPool):
 class RunningTask:
     pid: int
     task: int
+    last_task: int
     started: float
 
 
@@ -72,14 +74,14 @@ class TaskTracker:
             base = slot * _FIELDS
             pid, task = self._cells[base], self._cells[base + 1]
             if pid > 0 and task != _IDLE:
-                found.append(RunningTask(int(pid), int(task), self._cells[base + 2]))
+                found.append(RunningTask(int(pid), int(task), int(self._cells[base + 2]), self._cells[base + 3]))
         return found
 
-    def task_of(self, pid: int) -> int | None:
-        for slot in range(self.slots):
-            base = slot * _FIELDS
-            if int(self._cells[base]) == pid and self._cells[base + 1] != _IDLE:
-                return int(self._cells[base + 1])
+    def task_of(self, pid: int) -> RunningTask | None:
+        """What the worker ``pid`` was running, if anything (a dead worker's slot keeps it)."""
+        for running in self.running():
+            if running.pid == pid:
+                return running
         return None
 
 
@@ -98,15 +100,16 @@ def install_tracker(cells: Any, lock: Any) -> None:
         for slot in range(len(cells) // _FIELDS):
             base = slot * _FIELDS
             if cells[base] in (0.0, me):
-                cells[base], cells[base + 1], cells[base + 2] = me, _IDLE, 0.0
+                cells[base], cells[base + 1], cells[base + 2], cells[base + 3] = me, _IDLE, _IDLE, 0.0
                 _cells, _slot_base = cells, base
                 return
 
 
-def note_task_started(index: int) -> None:
+def note_task_started(first: int, last: int) -> None:
     if _cells is not None:
-        _cells[_slot_base + 2] = time.monotonic()  # the time first, so a reader never pairs a new task
-        _cells[_slot_base + 1] = float(index)  # with an old start
+        _cells[_slot_base + 3] = time.monotonic()  # the time first, so a reader never pairs a new task
+        _cells[_slot_base + 2] = float(last)  # with an old start
+        _cells[_slot_base + 1] = float(first)
 
 
 def note_task_finished() -> None:
@@ -136,33 +139,54 @@ def kill_worker(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def call_task(fn: Callable[..., Any], args: tuple[Any, ...], extra: dict[str, Any] | None, index: int) -> Any:
-    """Run task ``index`` in a worker, with its shared state (``shared=``, ``peers=``) resolved.
+def run_chunk(extra: dict[str, Any] | None, each: bool, chunk: Chunk) -> tuple[int, float, list[Any]]:
+    """Run a chunk of tasks in a worker: ``(its start, seconds it took, results in order)``.
 
-    Module-level so that it pickles by reference under every start method.
+    Module-level so that it pickles by reference under every start method. With ``each`` the tracker
+    notes every task (a per-task timeout needs that); otherwise it notes the chunk once, which keeps a
+    chunk of tiny tasks close to the cost of the calls themselves.
     """
-    note_task_started(index)
+    started = time.perf_counter()
+    kwargs = {name: resolve(value) for name, value in extra.items()} if extra else {}
+    index = chunk.start
+    note_task_started(index, chunk.end)
     try:
-        if not extra:
-            return fn(*args)
-        return fn(*args, **{name: resolve(value) for name, value in extra.items()})
+        if chunk.fn is not None:
+            fn = chunk.fn
+            if each:
+                results = []
+                for index, item in enumerate(chunk.items, chunk.start):
+                    note_task_started(index, index)
+                    results.append(fn(item, **kwargs))
+            elif kwargs:
+                results = [fn(item, **kwargs) for item in chunk.items]
+            else:
+                results = [fn(item) for item in chunk.items]
+        else:
+            results = []
+            for index, (call, args) in enumerate(chunk.calls, chunk.start):
+                if each:
+                    note_task_started(index, index)
+                results.append(call(*args, **kwargs))
     except Exception as exc:
-        # Travels back with the exception (pickled with its __dict__), so even results that come
-        # back unordered can say which task raised.
+        # Travels back with the exception (pickled with its __dict__), so the parent can say which task
+        # raised. In a tight loop over items the index is found again from the item that failed.
+        if chunk.fn is not None and not each:
+            index = chunk.start + _position_of_failure(chunk, kwargs)
         with contextlib.suppress(AttributeError, TypeError):
             exc.futstrat_task_index = index  # type: ignore[attr-defined]
         raise
     finally:
         note_task_finished()
+    return chunk.start, time.perf_counter() - started, results
 
 
-def call_packed(extra: dict[str, Any] | None, packed: tuple[int, Callable[..., Any], tuple[Any, ...]]) -> Any:
-    """``call_task`` for map-style dispatch, where each item is ``(index, fn, args)``."""
-    return call_task(packed[1], packed[2], extra, packed[0])
-
-
-def call_indexed(
-    extra: dict[str, Any] | None, packed: tuple[int, Callable[..., Any], tuple[Any, ...]]
-) -> tuple[int, Any]:
-    """``call_task`` for unordered dispatch: the result comes back with its task's index."""
-    return packed[0], call_task(packed[1], packed[2], extra, packed[0])
+def _position_of_failure(chunk: Chunk, kwargs: dict[str, Any]) -> int:
+    """Which item of a failed chunk raises: run again, one by one, only when a chunk has failed."""
+    assert chunk.fn is not None
+    for position, item in enumerate(chunk.items):
+        try:
+            chunk.fn(item, **kwargs)
+        except Exception:
+            return position
+    return 0

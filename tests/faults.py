@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import futstrat
@@ -60,7 +60,7 @@ class FaultWorkload(futstrat.Workload):
             else:
                 yield futstrat.Task(misbehave, (index, kind if index == at else "none"))
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
         return sum(results)
 
     def check(

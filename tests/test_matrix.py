@@ -19,6 +19,7 @@ SMALL_PARAMS = {
     "counter-race": {"increments": 500},
     "deadlock": {"delay": 0.05},
     "sleep": {"tasks": 4, "seconds": 0.01},
+    "tiny": {"n": 3000},
 }
 
 START_METHODS = multiprocessing.get_all_start_methods()
@@ -32,7 +33,7 @@ def expected_refusal(workload: str, strategy: str, sharing: str) -> str | None:
             return "one task at a time"
         if strategy != "thread":
             return "futures are not shared between processes"
-    if workload in {"pi", "sleep", "deadlock"} and sharing != "none":
+    if workload in {"pi", "sleep", "deadlock", "tiny"} and sharing != "none":
         return "shares no state"
     if workload == "counter-race" and sharing == "none":
         return "needs shared state"

@@ -120,7 +120,7 @@ def test_builtins_register_through_the_same_hooks_as_third_parties():
         "serial", "thread", "process", "process-map", "pool-map", "pool-imap", "pool-async",
     }  # fmt: skip
     assert set(host.registry.sharing.names()) == {"none", "value", "manager"}
-    assert set(host.registry.workloads.names()) == {"pi", "counter", "counter-race", "deadlock", "sleep"}
+    assert set(host.registry.workloads.names()) == {"pi", "counter", "counter-race", "deadlock", "sleep", "tiny"}
 
 
 def test_plugins_load_once(fresh_plugins):

@@ -39,7 +39,7 @@ def test_a_wrong_answer_fails_the_check():
 def test_a_task_error_carries_type_message_and_remote_traceback():
     report = futstrat.run("tests.user_workloads.squares:failing", "process", workers=2, params={"n": 4})
     assert report.status is RunStatus.ERROR
-    assert re.search(r"task \d \(apply_to_chunk\(.*\)\) raised ValueError: item \d is not welcome", report.error)
+    assert re.search(r"task (\d) \(raise_value_error\(\1\)\) raised ValueError: item \1 is not welcome", report.error)
     assert report.traceback is not None
     assert "raise_value_error" in report.traceback
 

@@ -33,6 +33,13 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def chunk_size(text: str) -> int | None:
+    """``auto`` (None: a pilot chooses) or a whole number of tasks per chunk."""
+    if text.strip().lower() == "auto":
+        return None
+    return positive_int(text)
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by the commands that run workloads."""
     parser.add_argument("--sharing", metavar="BACKEND", help="how shared state reaches the tasks (default: chosen)")
@@ -51,6 +58,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help=f"the watchdog's bound on the run (default: {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--chunksize",
+        type=chunk_size,
+        default=None,
+        metavar="auto|N",
+        help="tasks sent to a worker together (default: auto, chosen by timing a pilot)",
     )
     parser.add_argument(
         "--task-timeout",
@@ -87,6 +101,7 @@ def handle(args: argparse.Namespace) -> int:
         start_method=args.start_method,
         timeout=args.timeout,
         task_timeout=args.task_timeout,
+        chunksize=args.chunksize,
     )
     if sys.stderr.isatty() and not args.json:
         print(f"running {plan.label} on {plan.workers} workers ...", file=sys.stderr)
@@ -102,7 +117,7 @@ def format_report(report: RunReport) -> str:
     method = f", start method {report.start_method}" if report.start_method else ""
     lines = [
         f"{report.workload} with {report.strategy} (sharing {report.sharing}, {report.workers} workers{method},"
-        f" {report.tasks} tasks)",
+        f" {report.tasks} tasks{_chunks(report)})",
     ]
     if report.status in (RunStatus.PASSED, RunStatus.CHECK_FAILED) and report.check is not None:
         verdict = "passed" if report.check.passed else "FAILED"
@@ -119,3 +134,7 @@ def format_report(report: RunReport) -> str:
         f" total {t.total:.3f} s"
     )
     return "\n".join(lines)
+
+
+def _chunks(report: RunReport) -> str:
+    return f" in chunks of {report.chunksize}" if report.chunksize and report.chunksize > 1 else ""

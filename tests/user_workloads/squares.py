@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import futstrat
@@ -30,7 +30,7 @@ class SumOfCubes(futstrat.Workload):
     def tasks(self, params: Mapping[str, Any], plan: futstrat.PlanContext) -> Iterable[futstrat.Task]:
         return [futstrat.Task(cube, (i,)) for i in range(params["n"])]
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
         return sum(results)
 
     def check(

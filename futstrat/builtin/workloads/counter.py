@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from futstrat.model import Check, Param, PlanContext, SharedStateNeed, Task, Workload
@@ -45,10 +45,9 @@ class CounterWorkload(Workload):
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
         fn = count_locally if plan.sharing == "none" else count_under_lock
-        for _ in range(task_count(params, plan)):
-            yield Task(fn, (params["increments"],))
+        return [Task(fn, (params["increments"],))] * task_count(params, plan)
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
         return sum(results) if shared_value is None else shared_value
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
@@ -67,8 +66,7 @@ class CounterRaceWorkload(CounterWorkload):
     preferred_sharing = ("value", "manager")
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
-        for _ in range(task_count(params, plan)):
-            yield Task(count_racing, (params["increments"],))
+        return [Task(count_racing, (params["increments"],))] * task_count(params, plan)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
         # A demonstration: it passes when it reports what happened, lost updates or none.

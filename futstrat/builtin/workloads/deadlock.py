@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from futstrat.model import Check, Param, PeerFutures, PlanContext, Task, Workload
@@ -21,10 +21,9 @@ class DeadlockWorkload(Workload):
     needs_peer_futures = True
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
-        yield Task(wait_on_peer, (0, 1, params["delay"]))
-        yield Task(wait_on_peer, (1, 0, params["delay"]))
+        return [Task(wait_on_peer, (0, 1, params["delay"])), Task(wait_on_peer, (1, 0, params["delay"]))]
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
         return list(results)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:

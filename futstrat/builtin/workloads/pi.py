@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from futstrat.model import Check, Param, PlanContext, Task, Workload
@@ -33,10 +33,12 @@ class PiWorkload(Workload):
     )
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
-        for first, last in contiguous_ranges(1, params["n"], task_count(params, plan)):
-            yield Task(leibniz_terms, (first, last))
+        return [
+            Task(leibniz_terms, (first, last))
+            for first, last in contiguous_ranges(1, params["n"], task_count(params, plan))
+        ]
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> float:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> float:
         return math.fsum(results)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from futstrat.model import Check, Param, PlanContext, Task, Workload
+from futstrat.model import Check, Param, PlanContext, Task, TaskMap, Workload
 
 
 def nap(seconds: float) -> int:
@@ -23,10 +23,9 @@ class SleepWorkload(Workload):
     )
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
-        for _ in range(params["tasks"]):
-            yield Task(nap, (params["seconds"],))
+        return TaskMap(nap, [params["seconds"]] * params["tasks"])
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
         return sum(results)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:

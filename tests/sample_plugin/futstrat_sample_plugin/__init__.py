@@ -5,7 +5,7 @@ futstrat's tests install it as a distribution so that entry-point loading is tes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
@@ -32,7 +32,7 @@ class SumOfSquares(Workload):
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
         return [Task(square, (i,)) for i in range(params["n"])]
 
-    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
         return sum(results)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
