@@ -97,3 +97,8 @@ def size_from_pilot(seconds_per_task: float, remaining: int | None, workers: int
     if remaining is not None:
         size = min(size, math.ceil(remaining / (workers * CHUNKS_PER_WORKER)))
     return max(1, size)
+
+
+def default_chunksize(tasks: int, workers: int) -> int:
+    """About four chunks per worker, the size ``multiprocessing.Pool.map`` picks by itself."""
+    return max(1, math.ceil(tasks / (workers * 4)))

@@ -1,18 +1,13 @@
-"""Handing tasks to an executor in the strategy's style and gathering results before a deadline."""
+"""Handing chunks of tasks to an executor in the strategy's style and gathering results before a deadline."""
 
 from __future__ import annotations
 
 import functools
-import math
-import os
 import queue
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures import TimeoutError as FuturesTimeoutError
-from concurrent.futures import wait as wait_futures
 from typing import Any
 
 from futstrat.chunking import (
@@ -28,11 +23,6 @@ from futstrat.errors import FutstratError
 from futstrat.model import Dispatch, ExecutorSpec, Task
 from futstrat.peers import PeerFutureBoard, describe_cycle
 from futstrat.workers import run_chunk
-
-#: How long the start-up phase waits for every worker to answer before it gives up waiting.
-READY_PATIENCE_SECONDS = 10.0
-#: ... or once no new worker has answered for this long.
-STAGNANT_SECONDS = 1.0
 
 
 class RunTimedOutError(FutstratError):
@@ -69,54 +59,6 @@ def describe_call(task: Task) -> str:
     if len(args) > 60:
         args = args[:57] + "..."
     return f"{name}({args})"
-
-
-def default_chunksize(tasks: int, workers: int) -> int:
-    """About four chunks per worker, the size ``multiprocessing.Pool.map`` picks by itself."""
-    return max(1, math.ceil(tasks / (workers * 4)))
-
-
-def worker_identity(linger: float) -> tuple[str, int, int]:
-    """Where this call ran. Lingering a moment keeps one fast worker from answering every call."""
-    time.sleep(linger)
-    return socket.gethostname(), os.getpid(), threading.get_ident()
-
-
-def wait_until_ready(executor: Executor, workers: int, deadline: float) -> None:
-    """Start-up ends when every worker has answered, so its cost is not billed to the compute phase
-    (``ProcessPoolExecutor`` starts its processes lazily, on the first submits).
-
-    An executor with fewer workers than asked for (a plugin's fixed-size pool) is detected by its
-    ``max_workers``, or else by no new worker answering for a while.
-    """
-    expected = min(workers, _pool_size(executor) or workers)
-    seen: set[tuple[str, int, int]] = set()
-    now = time.monotonic()
-    give_up = min(deadline, now + READY_PATIENCE_SECONDS)
-    last_news = now
-    while len(seen) < expected:
-        now = time.monotonic()
-        if now >= deadline:
-            raise RunTimedOutError("the workers did not start before the timeout")
-        if now >= give_up or (seen and now - last_news > STAGNANT_SECONDS):
-            return  # the rest are slow to answer or do not exist; any start-up left is billed to compute
-        probes = [executor.submit(worker_identity, 0.002) for _ in range(expected)]
-        done, _ = wait_futures(probes, timeout=give_up - now)
-        for probe in done:
-            error = probe.exception()
-            if error is not None:
-                raise TaskFailedError(None, None, error) from error
-            if probe.result() not in seen:
-                seen.add(probe.result())
-                last_news = time.monotonic()
-
-
-def _pool_size(executor: Executor) -> int | None:
-    for attribute in ("max_workers", "_max_workers", "_processes"):
-        size = getattr(executor, attribute, None)
-        if isinstance(size, int) and size > 0:
-            return size
-    return None
 
 
 class InOrder:

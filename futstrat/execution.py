@@ -23,12 +23,12 @@ from futstrat.dispatch import (
     RunTimedOutError,
     TaskFailedError,
     describe_call,
-    wait_until_ready,
 )
 from futstrat.errors import FutstratError
 from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
+from futstrat.readiness import wait_until_ready
 from futstrat.workers import RunningTask, TaskTracker, describe_exit, initialize_worker, kill_worker
 
 if TYPE_CHECKING:

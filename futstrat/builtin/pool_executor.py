@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from attrs import define
 
-from futstrat.dispatch import default_chunksize
+from futstrat.chunking import default_chunksize
 from futstrat.workers import WorkerDiedError
 
 T = TypeVar("T")

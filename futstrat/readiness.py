@@ -1,0 +1,60 @@
+"""The start-up phase ends when every worker has answered, so pool start-up is not billed to compute."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from concurrent.futures import Executor
+from concurrent.futures import wait as wait_futures
+
+from futstrat.dispatch import RunTimedOutError, TaskFailedError
+
+#: How long the start-up phase waits for every worker to answer before it gives up waiting.
+READY_PATIENCE_SECONDS = 10.0
+#: ... or once no new worker has answered for this long.
+STAGNANT_SECONDS = 1.0
+
+
+def worker_identity(linger: float) -> tuple[str, int, int]:
+    """Where this call ran. Lingering a moment keeps one fast worker from answering every call."""
+    time.sleep(linger)
+    return socket.gethostname(), os.getpid(), threading.get_ident()
+
+
+def wait_until_ready(executor: Executor, workers: int, deadline: float) -> None:
+    """Start-up ends when every worker has answered, so its cost is not billed to the compute phase
+    (``ProcessPoolExecutor`` starts its processes lazily, on the first submits).
+
+    An executor with fewer workers than asked for (a plugin's fixed-size pool) is detected by its
+    ``max_workers``, or else by no new worker answering for a while.
+    """
+    expected = min(workers, _pool_size(executor) or workers)
+    seen: set[tuple[str, int, int]] = set()
+    now = time.monotonic()
+    give_up = min(deadline, now + READY_PATIENCE_SECONDS)
+    last_news = now
+    while len(seen) < expected:
+        now = time.monotonic()
+        if now >= deadline:
+            raise RunTimedOutError("the workers did not start before the timeout")
+        if now >= give_up or (seen and now - last_news > STAGNANT_SECONDS):
+            return  # the rest are slow to answer or do not exist; any start-up left is billed to compute
+        probes = [executor.submit(worker_identity, 0.002) for _ in range(expected)]
+        done, _ = wait_futures(probes, timeout=give_up - now)
+        for probe in done:
+            error = probe.exception()
+            if error is not None:
+                raise TaskFailedError(None, None, error) from error
+            if probe.result() not in seen:
+                seen.add(probe.result())
+                last_news = time.monotonic()
+
+
+def _pool_size(executor: Executor) -> int | None:
+    for attribute in ("max_workers", "_max_workers", "_processes"):
+        size = getattr(executor, attribute, None)
+        if isinstance(size, int) and size > 0:
+            return size
+    return None
