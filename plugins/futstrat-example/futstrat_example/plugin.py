@@ -1,0 +1,44 @@
+"""The hook implementations: what the ``futstrat`` entry point in pyproject.toml names.
+
+futstrat imports this module once, in the parent process, when it first needs its plugins, and calls
+each hook with a ``register`` callable of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import futstrat
+from futstrat import ExecutorSpec, SharingSpec, Workload
+from futstrat_example.executor import make_fresh_thread_executor
+from futstrat_example.primes import PrimesWorkload
+from futstrat_example.sharing import open_thread_lock
+
+
+@futstrat.hookimpl
+def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    register(
+        ExecutorSpec(
+            name="fresh-thread",
+            description="a new thread for every task, at most --workers at once",
+            factory=make_fresh_thread_executor,
+            shares_futures=True,  # its tasks are threads of one process: they may wait on each other
+        )
+    )
+
+
+@futstrat.hookimpl
+def futstrat_register_sharing(register: Callable[[SharingSpec], None]) -> None:
+    register(
+        SharingSpec(
+            name="thread-lock",
+            description="a plain int and a threading.Lock, for the threads of one process",
+            open=open_thread_lock,
+            crosses_processes=False,
+        )
+    )
+
+
+@futstrat.hookimpl
+def futstrat_register_workloads(register: Callable[[Workload], None]) -> None:
+    register(PrimesWorkload())
