@@ -69,6 +69,11 @@ class InOrder:
         self.next_start = next_start
         self._early: dict[int, list[Any]] = {}
 
+    @property
+    def held(self) -> int:
+        """Chunks that finished ahead of an earlier one and wait here."""
+        return len(self._early)
+
     def add(self, start: int, results: list[Any]) -> Iterator[list[Any]]:
         self._early[start] = results
         while self.next_start in self._early:
@@ -182,7 +187,7 @@ class Dispatcher:
         exhausted = False
         poll = 0.05 if self.board is not None else None
         while True:
-            while not exhausted and outstanding < self._window:
+            while not exhausted and outstanding + in_order.held < self._window:
                 chunk = self.source.take(self.chunksize)
                 if chunk is None:
                     exhausted = True
