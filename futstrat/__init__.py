@@ -5,6 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from futstrat.errors import FutstratError, RefusedError, UsageError
+from futstrat.executors import open_executor
 from futstrat.function_workload import workload
 from futstrat.hookspecs import hookimpl
 from futstrat.model import (
@@ -53,6 +54,7 @@ __all__ = [
     "__version__",
     "execute",
     "hookimpl",
+    "open_executor",
     "plan_run",
     "run",
     "workload",

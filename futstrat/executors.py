@@ -1,0 +1,41 @@
+"""Any registered strategy as a plain ``concurrent.futures.Executor``, for code of one's own."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import Executor
+
+from futstrat.errors import UsageError
+from futstrat.model import ExecutorConfig, ExecutorSpec
+from futstrat.plugins import get_host
+from futstrat.runner import usable_cpus
+
+
+@contextlib.contextmanager
+def open_executor(
+    strategy: ExecutorSpec | str, *, workers: int | None = None, start_method: str | None = None
+) -> Iterator[Executor]:
+    """Start the strategy's executor and shut it down when the block ends.
+
+    When the block raises, the workers are ended at once (``terminate()``) instead of being waited for,
+    so an error or Ctrl-C does not hang on a stuck task::
+
+        with futstrat.open_executor("pool-async", workers=4) as executor:
+            print(list(executor.map(abs, [-1, -2])))
+    """
+    spec = strategy if isinstance(strategy, ExecutorSpec) else get_host().registry.strategies.get(strategy)
+    if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
+        raise UsageError(f"unknown start method {start_method!r}")
+    executor = spec.factory(ExecutorConfig(workers or usable_cpus(), start_method))
+    try:
+        yield executor
+    except BaseException:
+        stop = getattr(executor, "terminate", None)
+        if stop is not None:
+            stop()
+        else:
+            executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)

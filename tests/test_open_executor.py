@@ -1,0 +1,35 @@
+"""Every strategy hands out a concurrent.futures executor for code of one's own."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import operator
+
+import pytest
+
+import futstrat
+from futstrat.builtin.strategies import BUILTIN_STRATEGIES
+
+
+@pytest.mark.parametrize("strategy", [spec.name for spec in BUILTIN_STRATEGIES])
+def test_open_executor_gives_a_working_executor(strategy):
+    with futstrat.open_executor(strategy, workers=2) as executor:
+        assert isinstance(executor, cf.Executor)
+        assert executor.submit(operator.add, 2, 3).result(timeout=30) == 5
+        assert list(executor.map(abs, [-1, -2, -3], timeout=30)) == [1, 2, 3]
+        done, _ = cf.wait([executor.submit(pow, 2, i) for i in range(5)], timeout=30)
+        assert sorted(f.result() for f in done) == [1, 2, 4, 8, 16]
+    with pytest.raises(RuntimeError):
+        executor.submit(abs, -1)
+
+
+def test_an_error_in_the_block_ends_the_workers():
+    with pytest.raises(KeyError), futstrat.open_executor("pool-async", workers=2) as executor:
+        raise KeyError("the caller's own error")
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the pool is gone, whatever it says about it
+        executor.submit(abs, -1).result(timeout=5)
+
+
+def test_an_unknown_strategy_is_named():
+    with pytest.raises(futstrat.UsageError, match="did you mean 'thread'"), futstrat.open_executor("thraed"):
+        pass
