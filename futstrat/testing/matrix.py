@@ -18,6 +18,7 @@ from attrs import frozen
 from futstrat.errors import RefusedError, UnknownNameError, UsageError
 from futstrat.model import ExecutorConfig, ExecutorSpec, Workload
 from futstrat.plugins import PluginHost, get_host
+from futstrat.registry import Catalogue
 from futstrat.testing.bounded import close_executor
 from futstrat.testing.case import StrategyCase
 from futstrat.testing.pytest_plugin import shutdown_patience
@@ -173,7 +174,9 @@ def marker_choice(markers: Iterable[pytest.Mark]) -> MarkerChoice:
     )
 
 
-def _narrow(available: tuple[str, ...], keep: frozenset[str] | None, drop: frozenset[str], catalogue: Any) -> list[str]:
+def _narrow(
+    available: tuple[str, ...], keep: frozenset[str] | None, drop: frozenset[str], catalogue: Catalogue[Any]
+) -> list[str]:
     """The names of ``available`` that the marker keeps; a name the marker gives must be registered."""
     known = catalogue.names()
     for name in sorted((keep or frozenset()) | drop):
@@ -206,7 +209,7 @@ def _vet(cell: Cell, host: PluginHost) -> str | None:
     return None
 
 
-def _param(cell: Cell, cell_id: str, host: Any) -> Any:
+def _param(cell: Cell, cell_id: str, host: PluginHost) -> Any:
     reason = _vet(cell, host)
     marks = [pytest.mark.skip(reason=reason)] if reason else []
     return pytest.param(cell, id=cell_id, marks=marks)
