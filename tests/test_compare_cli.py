@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -143,3 +144,16 @@ def test_a_pipe_gets_no_progress_bar_and_no_colours():
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout + result.stderr
     assert "runs" not in result.stderr  # the progress bar only draws on a terminal
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_other_start_methods_are_measured_and_recorded(method, tmp_path, capsys):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{method} is not offered here")
+    path = tmp_path / "run.json"
+    args = ["--param", "n=2000", "--workers", "2", "--repeat", "1", "--warmup", "0", "--timeout", "60"]
+    assert main(["compare", "pi", "--strategies", "process", "--start-method", method, *args, "--json", str(path)]) == 0
+    assert f"start method {method}" in capsys.readouterr().out
+    (combination,) = load_json(path)["combinations"]
+    assert combination["start_method"] == method
+    assert combination["samples"][0]["own_cpu"] is not None
