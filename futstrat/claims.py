@@ -17,6 +17,7 @@ from attrs import frozen
 
 from futstrat.errors import FutstratError, RefusedError
 from futstrat.measure import Comparison, ContenderResult, TrialObserver, compare, measure, plan_contenders
+from futstrat.measure.analysis import outside_cpus
 from futstrat.measure.environment import gil_enabled
 from futstrat.measure.stats import MINIMUM_DIFFERENCE, Ratio, ratio_of_medians
 from futstrat.model import RunStatus
@@ -53,6 +54,11 @@ class ClaimSettings:
     start_method: str | None = None
     timeout: float | None = None
 
+
+#: Other programs keeping this many CPUs busy leave no room for a parallel speed-up on a small machine.
+BUSY_CPUS = 0.5
+#: A pool whose start-up and shutdown take this share of its time is dominated by them.
+LARGE_OVERHEAD = 0.2
 
 #: Smaller sizes for a look in about ten seconds; the figures are rougher.
 QUICK_SETTINGS = ClaimSettings(pi_terms=1_000_000, increments=2_000, race_runs=5, manager_race_runs=2)
@@ -108,7 +114,9 @@ def _median(result: ContenderResult) -> float:
     return result.summaries["total"].median
 
 
-def judge_gil(ratio: Ratio, thread_vs_serial: float, cpus: int, overhead: float, gil: bool) -> tuple[Verdict, str]:
+def judge_gil(
+    ratio: Ratio, thread_vs_serial: float, cpus: int, overhead: float, gil: bool, busy: float | None = None
+) -> tuple[Verdict, str]:
     """Claim 1's verdict from thread time / process time, thread time / serial time and the usable CPUs.
 
     A process pool can at best divide the serial time by the CPUs, so thread/process is bounded by
@@ -142,10 +150,18 @@ def judge_gil(ratio: Ratio, thread_vs_serial: float, cpus: int, overhead: float,
         return Verdict.DOES_NOT_HOLD, "this Python runs without the GIL, so threads compute in parallel as processes do"
     if cpus < 2:
         return Verdict.DOES_NOT_HOLD, "only one CPU is usable, so neither threads nor processes can compute in parallel"
-    return Verdict.DOES_NOT_HOLD, (
-        "processes are not significantly faster than threads here; with small n the pool's start-up"
-        f" and shutdown ({overhead:.0%} of its time) outweigh the parallel compute"
-    )
+    if busy is not None and busy >= BUSY_CPUS:
+        return Verdict.DOES_NOT_HOLD, (
+            f"processes were not significantly faster than threads, but other programs kept {busy:.2f} of the"
+            f" {cpus} CPUs busy while this ran, leaving the pool's processes no room to run in parallel:"
+            " this says nothing about the claim; rerun on a quiet machine"
+        )
+    if overhead >= LARGE_OVERHEAD:
+        return Verdict.DOES_NOT_HOLD, (
+            "processes are not significantly faster than threads here: with this small n the pool's start-up"
+            f" and shutdown ({overhead:.0%} of its time) outweigh the parallel compute"
+        )
+    return Verdict.DOES_NOT_HOLD, "processes were not significantly faster than threads here"
 
 
 def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialObserver | None) -> ClaimResult:
@@ -175,7 +191,7 @@ def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialOb
         f" process {fmt.duration(_median(process))} (medians)",
         f"thread time / process time = {fmt.ratio(ratio)}; thread / serial = {thread_vs_serial:.2f}",
     )
-    data = {
+    data: dict[str, Any] = {
         "thread_over_process": ratio.to_dict(),
         "thread_over_serial": thread_vs_serial,
         "usable_cpus": cpus,
@@ -183,7 +199,9 @@ def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialOb
         "process_startup_shutdown_share": overhead,
         "gil_enabled": gil_enabled(),
     }
-    verdict, why = judge_gil(ratio, thread_vs_serial, cpus, overhead, gil_enabled())
+    busy = outside_cpus([trial for result in comparison.results for trial in result.samples])
+    data["outside_cpus"] = busy
+    verdict, why = judge_gil(ratio, thread_vs_serial, cpus, overhead, gil_enabled(), busy)
     return ClaimResult(1, CLAIMS[1], measured, verdict, why, data, _trust_notes(comparison))
 
 

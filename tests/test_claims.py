@@ -42,11 +42,18 @@ def test_gil_claim_partly_holds_when_more_cpus_would_allow_it():
 
 
 @pytest.mark.parametrize(
-    ("gil", "cpus", "reason"),
-    [(False, 2, "without the GIL"), (True, 1, "only one CPU"), (True, 2, "not significantly faster")],
+    ("gil", "cpus", "overhead", "busy", "reason"),
+    [
+        (False, 2, 0.02, 0.0, "without the GIL"),
+        (True, 1, 0.02, 0.0, "only one CPU"),
+        (True, 2, 0.02, 1.4, "other programs kept 1.40 of the 2 CPUs busy"),
+        (True, 2, 0.30, 0.0, "start-up and shutdown (30% of its time) outweigh"),
+        (True, 2, 0.02, None, "processes were not significantly faster than threads here"),
+    ],
 )
-def test_gil_claim_does_not_hold_without_a_significant_difference(gil, cpus, reason):
-    verdict, why = judge_gil(Ratio(1.02, 0.97, 1.08), thread_vs_serial=1.0, cpus=cpus, overhead=0.3, gil=gil)
+def test_gil_claim_does_not_hold_without_a_significant_difference(gil, cpus, overhead, busy, reason):
+    ratio = Ratio(1.02, 0.97, 1.08)
+    verdict, why = judge_gil(ratio, thread_vs_serial=1.0, cpus=cpus, overhead=overhead, gil=gil, busy=busy)
     assert verdict is Verdict.DOES_NOT_HOLD
     assert reason in why
 
