@@ -142,3 +142,11 @@ def test_without_serial_the_verdict_says_why_there_is_no_speedup():
         "fastest: process (sharing none) (serial was not measured, so there is no speed-up to give:"
         " add it to --strategies)"
     )
+
+
+def test_when_nothing_is_significantly_slower_there_is_no_winner():
+    close = {"serial": [1.00, 1.01, 0.99, 1.02, 1.00], "thread": [1.01, 1.00, 1.02, 0.99, 1.01]}
+    assert verdict(analyse(fake_measurement(close))) == (
+        "no clear winner: the lowest median is serial (sharing none)'s, and no other combination is"
+        " significantly slower"
+    )

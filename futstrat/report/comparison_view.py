@@ -106,6 +106,10 @@ def verdict(comparison: Comparison) -> str:
     if fastest is None:
         return "no combination finished all of its runs with a correct answer, so none is ranked"
     name = f"{fastest.contender.strategy} (sharing {fastest.contender.sharing})"
+    tied = comparison.tied_with_fastest()
+    if tied and len(tied) == len(comparison.ranked) - 1:
+        sentence = f"no clear winner: the lowest median is {name}'s, and no other combination is significantly slower"
+        return sentence + ("; the warnings below say why" if comparison.warnings else "")
     sentence = f"fastest: {name}"
     speedup = fastest.speedup_over_serial
     if speedup is not None:
@@ -114,7 +118,6 @@ def verdict(comparison: Comparison) -> str:
             sentence += " (not a significant difference)"
     elif not any(r.contender.strategy == BASELINE_STRATEGY for r in comparison.ranked):
         sentence += " (serial was not measured, so there is no speed-up to give: add it to --strategies)"
-    tied = comparison.tied_with_fastest()
     if tied:
         sentence += "; not significantly slower: " + ", ".join(r.contender.strategy for r in tied)
     return sentence
