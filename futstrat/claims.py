@@ -37,6 +37,8 @@ class Verdict(enum.Enum):
     HOLDS = "holds"
     PARTLY = "partly holds"
     DOES_NOT_HOLD = "does not hold"
+    #: Measured, but the machine was too busy for the figures to decide the claim either way.
+    INCONCLUSIVE = "inconclusive here"
     NOT_MEASURED = "not measured"
 
 
@@ -151,10 +153,10 @@ def judge_gil(
     if cpus < 2:
         return Verdict.DOES_NOT_HOLD, "only one CPU is usable, so neither threads nor processes can compute in parallel"
     if busy is not None and busy >= BUSY_CPUS:
-        return Verdict.DOES_NOT_HOLD, (
+        return Verdict.INCONCLUSIVE, (
             f"processes were not significantly faster than threads, but other programs kept {busy:.2f} of the"
-            f" {cpus} CPUs busy while this ran, leaving the pool's processes no room to run in parallel:"
-            " this says nothing about the claim; rerun on a quiet machine"
+            f" {cpus} CPUs busy while this ran, leaving the pool's processes no room to run in parallel;"
+            " rerun on a quiet machine"
         )
     if overhead >= LARGE_OVERHEAD:
         return Verdict.DOES_NOT_HOLD, (
@@ -348,12 +350,17 @@ def check_race_claim(settings: ClaimSettings, host: PluginHost, observer: TrialO
     data = {"runs": [_tally_dict(t) for t in tallies]}
     switch_ms = sys.getswitchinterval() * 1000
     thread = next(t for t in tallies if t.strategy == "thread")
-    thread_note = ""
     if thread.lossy == 0:
         thread_note = (
             f" Threads lost none: under the GIL a thread is switched out only every {switch_ms:g} ms, and"
             f" {settings.increments:,} increments take about {fmt.duration(thread.compute)}, so each thread"
             " mostly finishes its read-then-write loop before the other runs; the race is there all the same."
+        )
+    else:
+        thread_note = (
+            f" Threads lost updates in {thread.lossy} of {thread.runs} runs too: the loop took about"
+            f" {fmt.duration(thread.compute)}, longer than the GIL's {switch_ms:g} ms switch interval, so a"
+            " thread could be switched out between its read and its write."
         )
     verdict, why = judge_race(lossy, runs)
     return ClaimResult(3, CLAIMS[3], measured, verdict, why + "." + thread_note, data)

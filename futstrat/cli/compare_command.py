@@ -105,7 +105,7 @@ def handle(args: argparse.Namespace) -> int:
         params=parse_assignments(args.param),
         start_method=args.start_method,
         timeout=args.timeout,
-        task_timeout=getattr(args, "task_timeout", None),
+        task_timeout=args.task_timeout,
     )
     runnable = [c for c in contenders if not c.refused]
     if not runnable:
@@ -143,7 +143,7 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
         "params": dict(parse_assignments(args.param)),
         "start_method": args.start_method,
         "timeout": args.timeout,
-        "task_timeout": getattr(args, "task_timeout", None),
+        "task_timeout": args.task_timeout,
         "repeat": args.repeat,
         "warmup": args.warmup,
         "by": args.by,

@@ -100,8 +100,6 @@ def _plan_one(
     task_timeout: float | None,
     host: PluginHost,
 ) -> Contender:
-    # Only passed when given, so that a runner without per-task timeouts still plans everything else.
-    limits = {"task_timeout": task_timeout} if task_timeout is not None else {}
     try:
         plan = plan_run(
             workload,
@@ -111,8 +109,8 @@ def _plan_one(
             params=params,
             start_method=start_method,
             timeout=timeout,
+            task_timeout=task_timeout,
             host=host,
-            **limits,
         )
     except RefusedError as exc:
         workload_name = exc.combination.split(" x ")[0]  # the registered name, also for a dotted path

@@ -11,6 +11,7 @@ VERDICT_STYLES = {
     Verdict.HOLDS: "good",
     Verdict.PARTLY: "warn",
     Verdict.DOES_NOT_HOLD: "bad",
+    Verdict.INCONCLUSIVE: "warn",
     Verdict.NOT_MEASURED: "bad",
 }
 INDENT = " " * 12
