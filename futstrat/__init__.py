@@ -1,33 +1,46 @@
-"""futstrat: run any workload under any concurrency strategy, check the answer, measure the cost."""
+"""futstrat: run any workload under any concurrency strategy, check the answer, measure the cost.
+
+The names below load on first use, so that importing futstrat (the pytest plugin does, in every test
+run of an environment that has it) costs next to nothing until something is actually asked of it.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from futstrat.errors import FutstratError, RefusedError, UsageError
-from futstrat.executors import open_executor
-from futstrat.function_workload import workload
-from futstrat.hookspecs import hookimpl
-from futstrat.model import (
-    Check,
-    Combination,
-    Dispatch,
-    ExecutorConfig,
-    ExecutorSpec,
-    Param,
-    PlanContext,
-    RunReport,
-    RunStatus,
-    SharedStateNeed,
-    SharingRequest,
-    SharingSpec,
-    Task,
-    TaskMap,
-    Timings,
-    Workload,
-)
-from futstrat.runner import RunPlan, execute, plan_run, run
-from futstrat.sharing import SharedCounter
+#: Each public name and the module it lives in.
+_PUBLIC = {
+    "Check": "futstrat.model",
+    "Combination": "futstrat.model",
+    "Dispatch": "futstrat.model",
+    "ExecutorConfig": "futstrat.model",
+    "ExecutorSpec": "futstrat.model",
+    "Param": "futstrat.model",
+    "PlanContext": "futstrat.model",
+    "RunReport": "futstrat.model",
+    "RunStatus": "futstrat.model",
+    "SharedStateNeed": "futstrat.model",
+    "SharingRequest": "futstrat.model",
+    "SharingSpec": "futstrat.model",
+    "Task": "futstrat.model",
+    "TaskMap": "futstrat.model",
+    "Timings": "futstrat.model",
+    "Workload": "futstrat.model",
+    "FutstratError": "futstrat.errors",
+    "RefusedError": "futstrat.errors",
+    "UsageError": "futstrat.errors",
+    "hookimpl": "futstrat.hookspecs",
+    "open_executor": "futstrat.executors",
+    "workload": "futstrat.function_workload",
+    "RunPlan": "futstrat.runner",
+    "execute": "futstrat.runner",
+    "plan_run": "futstrat.runner",
+    "run": "futstrat.runner",
+    "SharedCounter": "futstrat.sharing",
+}
 
 __all__ = [
     "Check",
@@ -59,3 +72,43 @@ __all__ = [
     "run",
     "workload",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'futstrat' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+if TYPE_CHECKING:
+    from futstrat.errors import FutstratError, RefusedError, UsageError
+    from futstrat.executors import open_executor
+    from futstrat.function_workload import workload
+    from futstrat.hookspecs import hookimpl
+    from futstrat.model import (
+        Check,
+        Combination,
+        Dispatch,
+        ExecutorConfig,
+        ExecutorSpec,
+        Param,
+        PlanContext,
+        RunReport,
+        RunStatus,
+        SharedStateNeed,
+        SharingRequest,
+        SharingSpec,
+        Task,
+        TaskMap,
+        Timings,
+        Workload,
+    )
+    from futstrat.runner import RunPlan, execute, plan_run, run
+    from futstrat.sharing import SharedCounter

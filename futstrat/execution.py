@@ -65,12 +65,15 @@ def alarm_at(deadline: float) -> Iterator[None]:
         raise WatchdogAlarm
 
     previous = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 0.001))
+    earlier, _ = signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 0.001))
+    armed = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if earlier:  # someone else's alarm (a test's time limit) was armed: put back what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(earlier - (time.monotonic() - armed), 0.001))
 
 
 class TaskTimeoutWatch(threading.Thread):

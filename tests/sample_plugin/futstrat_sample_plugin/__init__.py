@@ -48,6 +48,7 @@ def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> Non
             name="sample-single-thread",
             description="a thread pool of one thread, from the sample plugin",
             factory=make_single_thread,
+            concurrent=False,  # one thread: tasks run one at a time
         )
     )
 
