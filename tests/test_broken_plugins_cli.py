@@ -6,10 +6,11 @@ import json
 import os
 import pathlib
 import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from .cli_process import run_futstrat
 
 BAD_PLUGINS = textwrap.dedent(
     """
@@ -79,14 +80,7 @@ def broken_site(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 def futstrat(site: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
     path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
-    return subprocess.run(
-        [sys.executable, "-m", "futstrat", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": path},
-        check=False,
-    )
+    return run_futstrat(*args, env={"PYTHONPATH": path})
 
 
 def test_plugins_shows_each_problem(broken_site):

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import pytest
 
 from futstrat.cli import main
 
-
-def futstrat(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "futstrat", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+from .cli_process import run_futstrat as futstrat
 
 
 def test_run_pi_on_a_pool_prints_a_checked_answer():

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 import futstrat
 from futstrat.plugins import get_host
+
+from .cli_process import run_futstrat
 
 sample = pytest.importorskip(
     "futstrat_sample_plugin", reason="tests/sample_plugin is installed by tox (pip install tests/sample_plugin)"
@@ -47,21 +46,10 @@ def test_run_finished_is_called_for_failed_runs_too(fresh_plugins):
     assert ("finished", "deadlock") in sample.EVENTS
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "futstrat", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-
-
 def test_the_allow_list_variable_restricts_entry_point_plugins():
-    everything = json.loads(run_cli("plugins", "--json").stdout)
+    everything = json.loads(run_futstrat("plugins", "--json").stdout)
     assert "sample" in {p["name"] for p in everything}
-    nothing = json.loads(run_cli("plugins", "--json", env={"FUTSTRAT_PLUGINS": ""}).stdout)
+    nothing = json.loads(run_futstrat("plugins", "--json", env={"FUTSTRAT_PLUGINS": ""}).stdout)
     assert {p["name"] for p in nothing} == {p["name"] for p in everything if p["builtin"]}
-    only_sample = json.loads(run_cli("plugins", "--json", env={"FUTSTRAT_PLUGINS": "sample"}).stdout)
+    only_sample = json.loads(run_futstrat("plugins", "--json", env={"FUTSTRAT_PLUGINS": "sample"}).stdout)
     assert "sample" in {p["name"] for p in only_sample}
