@@ -40,6 +40,7 @@ _PUBLIC = {
     "plan_run": "futstrat.runner",
     "run": "futstrat.runner",
     "SharedCounter": "futstrat.sharing",
+    "compare": "futstrat.measure",
 }
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "UsageError",
     "Workload",
     "__version__",
+    "compare",
     "execute",
     "hookimpl",
     "open_executor",
@@ -92,6 +94,7 @@ if TYPE_CHECKING:
     from futstrat.executors import open_executor
     from futstrat.function_workload import workload
     from futstrat.hookspecs import hookimpl
+    from futstrat.measure import compare
     from futstrat.model import (
         Check,
         Combination,
