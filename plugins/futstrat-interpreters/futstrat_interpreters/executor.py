@@ -96,13 +96,14 @@ class SubinterpreterPoolExecutor(Executor):
         self._lock = threading.Lock()
         self._shutdown = False
         self._broken: str | None = None
+        self._live = _LiveInterpreters()
         settings = pickle.dumps(_settings(deferred_packages))
         setup = None if initializer is None else pack_call(initializer, tuple(initargs), {})
         me = weakref.ref(self, _wake(self._work, max_workers))
         self._threads = [
             threading.Thread(
                 target=_serve,
-                args=(me, self._work, api, settings, setup),
+                args=(me, self._work, self._live, api, settings, setup),
                 name=f"{thread_name_prefix}-{index}",
                 daemon=True,  # a task that never returns must not keep the program from exiting
             )
@@ -142,14 +143,16 @@ class SubinterpreterPoolExecutor(Executor):
                 thread.join()
 
     def terminate(self) -> None:
-        """Stop now: cancel pending tasks and give idle workers a moment to close their interpreters.
+        """Stop now: cancel pending tasks, interrupt running ones, let the workers close their interpreters.
 
-        A task already running cannot be interrupted (nothing can stop another interpreter's code), so
-        its thread finishes it, then closes its interpreter. The threads are daemons: a task that never
-        returns does not keep the program from exiting. Closing promptly matters on Python 3.13, where
-        a process forked while a subinterpreter exists dies in the child.
+        A running task gets ``TaskInterruptedError`` at its next bytecode: a loop in Python stops at
+        once, a call blocked in C (a sleep, a read) returns first. Idle workers close their interpreters
+        within ``TERMINATE_PATIENCE_SECONDS``, which matters on Python 3.13, where a process forked while
+        a subinterpreter exists dies in the child. The threads are daemons: a task that never returns
+        does not keep the program from exiting.
         """
         self.shutdown(wait=False, cancel_futures=True)
+        self._live.interrupt_all()
         give_up = time.monotonic() + TERMINATE_PATIENCE_SECONDS
         for thread in self._threads:
             thread.join(max(0.0, give_up - time.monotonic()))
@@ -203,9 +206,32 @@ def _wake(work: queue.SimpleQueue[_WorkItem | None], workers: int) -> Callable[[
     return wake
 
 
+class _LiveInterpreters:
+    """The pool's interpreters that are open now, so that ``terminate`` can reach their tasks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: list[OwnedInterpreter] = []
+
+    def add(self, interpreter: OwnedInterpreter) -> None:
+        with self._lock:
+            self._open.append(interpreter)
+
+    def close(self, interpreter: OwnedInterpreter) -> None:
+        with self._lock:
+            self._open.remove(interpreter)
+        interpreter.close()
+
+    def interrupt_all(self) -> None:
+        with self._lock:
+            for interpreter in self._open:
+                interpreter.interrupt()
+
+
 def _serve(
     executor: weakref.ref[SubinterpreterPoolExecutor],
     work: queue.SimpleQueue[_WorkItem | None],
+    live: _LiveInterpreters,
     api: ModuleType,
     settings: bytes,
     setup: bytes | None,
@@ -216,6 +242,7 @@ def _serve(
     except BaseException as exc:
         _report_broken(executor, f"a worker's subinterpreter could not start: {type(exc).__name__}: {exc}")
         return
+    live.add(interpreter)
     try:
         if setup is not None and not _initialized(interpreter, setup, executor):
             return
@@ -226,7 +253,7 @@ def _serve(
             item.run(interpreter)
             del item
     finally:
-        interpreter.close()
+        live.close(interpreter)
 
 
 def _initialized(

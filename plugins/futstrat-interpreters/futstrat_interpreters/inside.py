@@ -26,13 +26,26 @@ UNLOADABLE = "unloadable"  # ("unloadable", type name, message, traceback text):
 UNSENDABLE = "unsendable"  # ("unsendable", type name, message, traceback text): the result did not pickle
 
 _authkey: bytes | None = None
+#: True while a task's own code runs, so an interruption never lands in this module's plumbing.
+_running = False
+#: Set once the pool is terminated: the running task, and any that starts after, is interrupted.
+_interrupted = False
 
 
-def prepare(settings: dict[str, Any]) -> None:
+class TaskInterruptedError(BaseException):
+    """Raised inside a running task when its pool is terminated.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that a task's ``except Exception`` does not
+    swallow it.
+    """
+
+
+def prepare(settings: dict[str, Any], interrupt_fd: int | None = None) -> None:
     """Make this interpreter see what the parent sees: its import path and its multiprocessing key.
 
     A spawned process gets the same two things from ``multiprocessing``'s preparation data. The key
-    lets Manager proxies that arrive with a task connect to their server, which checks it.
+    lets Manager proxies that arrive with a task connect to their server, which checks it. With
+    ``interrupt_fd``, a thread of this interpreter waits on that pipe to interrupt the running task.
     """
     global _authkey
     sys.path[:] = settings["sys_path"]
@@ -40,6 +53,29 @@ def prepare(settings: dict[str, Any]) -> None:
     deferred = settings.get("deferred_packages") or ()
     if deferred:
         sys.meta_path.insert(0, DeferredInitFinder(deferred))
+    if interrupt_fd is not None:
+        import threading
+
+        target = threading.get_ident()
+        threading.Thread(target=_interrupt_on_request, args=(interrupt_fd, target), name="futstrat-interrupter").start()
+
+
+def _interrupt_on_request(fd: int, target: int) -> None:
+    """Raise :class:`TaskInterruptedError` in the task thread for each ``i`` on the pipe; stop at ``q``.
+
+    Nothing outside an interpreter can raise in its threads, but a thread of the same interpreter can:
+    the exception arrives at the task's next bytecode, so a loop in Python stops while a call blocked
+    in C (a sleep, a read) finishes first.
+    """
+    import os
+
+    global _interrupted
+    while os.read(fd, 1) == b"i":
+        _interrupted = True
+        if _running:
+            import ctypes
+
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(TaskInterruptedError))
 
 
 def _adopt_authkey(payload: bytes) -> None:
@@ -67,8 +103,15 @@ def run(payload: bytes) -> bytes:
         fn, args, kwargs = pickle.loads(payload)
     except BaseException as error:
         return _failure(UNLOADABLE, error)
+    global _running
     try:
-        result = fn(*args, **kwargs)
+        _running = True
+        try:
+            if _interrupted:  # asked before this task began, after the last one ended
+                raise TaskInterruptedError
+            result = fn(*args, **kwargs)
+        finally:
+            _running = False
     except BaseException as error:
         import traceback
 

@@ -9,6 +9,9 @@ same code runs on Python 3.14's ``concurrent.interpreters`` and on the 3.13 back
 from __future__ import annotations
 
 import contextlib
+import os
+import pickle
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -18,7 +21,7 @@ import pickle as _futstrat_pickle, sys as _futstrat_sys
 _futstrat_settings = _futstrat_pickle.loads(_futstrat_inbox.get_nowait())
 _futstrat_sys.path[:] = _futstrat_settings["sys_path"]
 import futstrat_interpreters.inside as _futstrat_inside
-_futstrat_inside.prepare(_futstrat_settings)
+_futstrat_inside.prepare(_futstrat_settings, _futstrat_pickle.loads(_futstrat_inbox.get_nowait()))
 del _futstrat_pickle, _futstrat_sys, _futstrat_settings
 """
 # Runs once per call.
@@ -26,15 +29,24 @@ _RUN = "_futstrat_outbox.put(_futstrat_inside.run(_futstrat_inbox.get_nowait()))
 
 
 class OwnedInterpreter:
-    """A subinterpreter prepared to run pickled calls; only the thread that made it may use it."""
+    """A subinterpreter prepared to run pickled calls; only the thread that made it may use it.
+
+    A pipe reaches a thread inside the interpreter that can interrupt the running task (see
+    ``inside.prepare``); :meth:`interrupt` may be called from any thread.
+    """
 
     def __init__(self, api: ModuleType, settings: bytes) -> None:
-        self._interpreter: Any = api.create()
+        self._guard = threading.Lock()
+        self._closed = False
+        self._read, self._write = os.pipe()
+        self._interpreter: Any = None
         try:
+            self._interpreter = api.create()
             self._inbox: Any = api.create_queue()
             self._outbox: Any = api.create_queue()
             self._interpreter.prepare_main(_futstrat_inbox=self._inbox, _futstrat_outbox=self._outbox)
             self._inbox.put(settings)
+            self._inbox.put(pickle.dumps(self._read))
             self._interpreter.exec(_BOOT)
         except BaseException:
             self.close()
@@ -51,7 +63,21 @@ class OwnedInterpreter:
         reply: bytes = self._outbox.get_nowait()
         return reply
 
+    def interrupt(self) -> None:
+        """Ask the interpreter to raise ``TaskInterruptedError`` in the task it is running, if any."""
+        with self._guard:
+            if not self._closed:
+                os.write(self._write, b"i")
+
     def close(self) -> None:
         """Finalize the interpreter: its modules and objects are freed, its threads joined."""
-        with contextlib.suppress(Exception):
-            self._interpreter.close()
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+            os.write(self._write, b"q")
+        if self._interpreter is not None:
+            with contextlib.suppress(Exception):
+                self._interpreter.close()
+        os.close(self._read)
+        os.close(self._write)

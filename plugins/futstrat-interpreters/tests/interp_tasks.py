@@ -94,7 +94,27 @@ def search_path() -> list[str]:
     return list(sys.path)
 
 
-def futstrat_version() -> str:
-    import futstrat
+def attribute_of(module: str, name: str) -> Any:
+    import importlib
 
-    return futstrat.__version__
+    return getattr(importlib.import_module(module), name)
+
+
+def spin(seconds: float) -> str:
+    """Busy Python code that only an interruption stops early."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        pass
+    return "ran to the end"
+
+
+def catch_everything_but_interruption(seconds: float) -> str:
+    try:
+        return spin(seconds)
+    except Exception:
+        return "swallowed"
+
+
+def sleep_then_return(seconds: float) -> str:
+    time.sleep(seconds)
+    return "slept"

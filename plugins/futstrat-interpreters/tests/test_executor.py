@@ -22,6 +22,7 @@ from futstrat_interpreters.errors import (
     TaskPicklingError,
 )
 from futstrat_interpreters.executor import SubinterpreterPoolExecutor
+from futstrat_interpreters.inside import TaskInterruptedError
 
 pytestmark = needs_interpreters
 
@@ -121,20 +122,27 @@ def test_workers_see_the_parents_import_path(tmp_path: Path, monkeypatch: pytest
         assert str(tmp_path) in executor.submit(interp_tasks.search_path).result(timeout=PATIENCE)
 
 
-def test_deferred_packages_keep_their_init_from_running_until_used() -> None:
-    with SubinterpreterPoolExecutor(1, deferred_packages=("futstrat",)) as executor:
-        from futstrat.builtin.workloads.pi import leibniz_terms
+def test_deferred_packages_keep_their_init_from_running_until_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "heavy_package"
+    package.mkdir()
+    (package / "__init__.py").write_text("from heavy_package import expensive\nMARK = expensive.MARK\n")
+    (package / "expensive.py").write_text("MARK = 'imported'\n")
+    (package / "light.py").write_text("def double(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from heavy_package import light
 
-        assert executor.submit(leibniz_terms, 1, 1).result(timeout=PATIENCE) == 4.0
-        loaded = executor.submit(interp_tasks.loaded_modules, "futstrat").result(timeout=PATIENCE)
-        assert "futstrat.builtin.workloads.pi" in loaded
-        assert "futstrat.runner" not in loaded, "the package __init__ ran although the task did not use it"
-        assert "futstrat.builtin.workloads.counter" not in loaded
-        import futstrat
-
+    with SubinterpreterPoolExecutor(1, deferred_packages=("heavy_package",)) as executor:
+        assert executor.submit(light.double, 21).result(timeout=PATIENCE) == 42
+        loaded = executor.submit(interp_tasks.loaded_modules, "heavy_package").result(timeout=PATIENCE)
+        assert loaded == ["heavy_package", "heavy_package.light"], "the package __init__ ran although unused"
         # Using the package itself runs its __init__, so nothing a task may need is missing.
-        assert executor.submit(interp_tasks.futstrat_version).result(timeout=PATIENCE) == futstrat.__version__
-        assert "futstrat.runner" in executor.submit(interp_tasks.loaded_modules, "futstrat").result(timeout=PATIENCE)
+        assert (
+            executor.submit(interp_tasks.attribute_of, "heavy_package", "MARK").result(timeout=PATIENCE) == "imported"
+        )
+        loaded = executor.submit(interp_tasks.loaded_modules, "heavy_package").result(timeout=PATIENCE)
+        assert "heavy_package.expensive" in loaded
 
 
 def test_map_keeps_order_and_raises_in_order(pool: SubinterpreterPoolExecutor) -> None:
@@ -185,21 +193,36 @@ def test_shutdown_can_cancel_pending_work(pool: SubinterpreterPoolExecutor, tmp_
     assert not trace.exists()
 
 
-def test_terminate_cancels_pending_work_and_each_worker_closes_after_its_task(tmp_path: Path) -> None:
-    gate, trace = tmp_path / "gate", tmp_path / "ran"
-    executor = SubinterpreterPoolExecutor(2)
-    running = [executor.submit(interp_tasks.wait_for_file, str(gate), PATIENCE) for _ in range(2)]
-    assert wait_until(lambda: all(future.running() for future in running))
+def test_terminate_cancels_pending_work_and_a_task_blocked_in_c_ends_after_its_call(tmp_path: Path) -> None:
+    trace = tmp_path / "ran"
+    executor = SubinterpreterPoolExecutor(1)
+    running = executor.submit(interp_tasks.sleep_then_return, 1.0)
+    assert wait_until(running.running)
     pending = executor.submit(interp_tasks.touch, str(trace))
     executor.terminate()
     assert pending.cancelled()
-    assert not any(future.done() for future in running)
-    gate.touch()
-    assert [future.result(timeout=PATIENCE) for future in running] == ["saw it", "saw it"]
+    outcome = running.exception(timeout=PATIENCE)
+    assert outcome is None or isinstance(outcome, TaskInterruptedError)
     for thread in executor._threads:
         thread.join(PATIENCE)
         assert not thread.is_alive()
     assert not trace.exists()
+
+
+def test_terminate_interrupts_running_python_code() -> None:
+    executor = SubinterpreterPoolExecutor(2)
+    running = [
+        executor.submit(interp_tasks.spin, PATIENCE * 4),
+        executor.submit(interp_tasks.catch_everything_but_interruption, PATIENCE * 4),
+    ]
+    assert wait_until(lambda: all(future.running() for future in running))
+    executor.terminate()
+    for future in running:
+        error = future.exception(timeout=PATIENCE)
+        assert isinstance(error, TaskInterruptedError), f"expected TaskInterruptedError, got {error!r}"
+    for thread in executor._threads:
+        thread.join(PATIENCE)
+        assert not thread.is_alive()
 
 
 def wait_until(condition: Callable[[], bool]) -> bool:
