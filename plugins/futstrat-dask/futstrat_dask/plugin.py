@@ -13,12 +13,9 @@ from concurrent.futures import Executor
 import futstrat
 from futstrat import Combination, ExecutorConfig, ExecutorSpec, SharingSpec
 from futstrat_dask.executor import DaskExecutor
-from futstrat_dask.shared_counter import open_scheduler_counter
+from futstrat_dask.shared_counter import ADDRESS_ENV, open_scheduler_counter
 
 DASK = "dask"
-
-#: ``tcp://HOST:PORT`` of a running dask scheduler; without it each run starts a local cluster.
-ADDRESS_ENV = "FUTSTRAT_DASK_ADDRESS"
 
 
 def scheduler_address() -> str | None:

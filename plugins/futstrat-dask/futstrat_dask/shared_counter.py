@@ -10,13 +10,19 @@ initializer. The price is a round trip to the scheduler for each step: a locked 
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from futstrat import SharedCounter, SharingRequest
 
 #: How long a task waits on the scheduler for the lock before the run is treated as stuck.
 LOCK_WAIT_SECONDS = 120.0
+#: How long tidying up after a run may spend connecting to the scheduler again.
+TIDY_SECONDS = 5.0
+#: ``tcp://HOST:PORT`` of a running dask scheduler; without it each run starts a local cluster.
+ADDRESS_ENV = "FUTSTRAT_DASK_ADDRESS"
 
 
 class SchedulerCell:
@@ -57,10 +63,12 @@ class SchedulerCell:
             self._exists.set()
             self._known_to_exist = True
 
-    def forget(self) -> None:
-        """Remove the value from the scheduler."""
-        self._resolve().delete()
-        self._exists.clear()
+    def forget(self, client: Any) -> None:
+        """Remove the value from the scheduler, through ``client``."""
+        from distributed import Event, Variable
+
+        Variable(self.name, client=client).delete()
+        Event(f"{self.name}-exists", client=client).clear()
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (SchedulerCell, (self.name,))
@@ -88,9 +96,11 @@ class SchedulerLock:
     def __exit__(self, *exc: object) -> None:
         self._resolve().release()
 
-    def forget(self) -> None:
-        """Remove the lock from the scheduler."""
-        self._resolve().close()
+    def forget(self, client: Any) -> None:
+        """Remove the lock from the scheduler, through ``client`` (the current client)."""
+        from distributed import Lock
+
+        Lock(self.name).close()
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (SchedulerLock, (self.name,))
@@ -123,11 +133,13 @@ class SchedulerStartLine:
             event.set()
         return bool(event.wait(timeout))
 
-    def forget(self) -> None:
-        """Remove the start line's state from the scheduler."""
-        self._arrivals.forget()
-        self._lock.forget()
-        self._resolve().clear()
+    def forget(self, client: Any) -> None:
+        """Remove the start line's state from the scheduler, through ``client`` (the current client)."""
+        from distributed import Event
+
+        _quietly(self._arrivals.forget, client)
+        _quietly(self._lock.forget, client)
+        Event(self.name, client=client).clear()
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (SchedulerStartLine, (self.name, self.parties))
@@ -138,7 +150,7 @@ class SchedulerCounterSession:
 
     Nothing is created when the session opens: the cluster may not exist yet (the strategy starts it
     after the sharing backend opens), and dask creates each primitive on its first use by name. The
-    final value is read through the parent's dask client, the one the strategy connected.
+    final value is read through this process's current dask client, the one the strategy connected.
     """
 
     def __init__(self, request: SharingRequest) -> None:
@@ -147,7 +159,6 @@ class SchedulerCounterSession:
         self._lock = SchedulerLock(f"{prefix}-lock")
         self._start_line = SchedulerStartLine(f"{prefix}-start", request.parties)
         self._counter = SharedCounter(self._cell, self._lock, self._start_line)
-        self._final: int | None = None
 
     def worker_initializer(self) -> None:
         return None
@@ -156,19 +167,49 @@ class SchedulerCounterSession:
         return self._counter
 
     def final_value(self) -> int:
-        if self._final is None:
-            self._final = self._cell.value
-            self._forget()
-        return self._final
+        return self._cell.value
 
     def close(self) -> None:
-        """The state lives on the scheduler: it was removed when the final value was read, and a local
-        cluster takes whatever is left with it when it stops."""
+        """Remove this run's state from the scheduler, if one can still be reached.
 
-    def _forget(self) -> None:
-        for part in (self._cell, self._lock, self._start_line):
-            with contextlib.suppress(Exception):  # tidying must never turn a finished run into a failure
-                part.forget()
+        The strategy has usually closed its client by now: a local cluster took the state with it, and
+        a cluster reached by address is reached once more, briefly, to tidy up.
+        """
+        with _client_for_tidying() as client:
+            if client is not None:
+                for part in (self._cell, self._lock, self._start_line):
+                    _quietly(part.forget, client)
+
+
+def _quietly(forget: Callable[[Any], None], client: Any) -> None:
+    with contextlib.suppress(Exception):  # tidying never turns a finished run into a failure
+        forget(client)
+
+
+@contextlib.contextmanager
+def _client_for_tidying() -> Iterator[Any]:
+    """This process's current dask client, else a short-lived one to the scheduler at the address in
+    the environment, else None; the client is current while the caller uses it."""
+    from distributed import Client, get_client
+
+    try:
+        client = get_client()
+    except ValueError:  # no client is open in this process
+        client = None
+    if client is not None:
+        with client.as_current():
+            yield client
+        return
+    address = os.environ.get(ADDRESS_ENV, "").strip()
+    try:
+        client = Client(address, timeout=TIDY_SECONDS, set_as_default=False) if address else None
+    except Exception:
+        client = None
+    if client is None:
+        yield None
+        return
+    with client, client.as_current():
+        yield client
 
 
 def open_scheduler_counter(request: SharingRequest) -> SchedulerCounterSession:

@@ -33,7 +33,7 @@ def test_a_cell_never_set_reads_zero_and_then_what_was_set(dask_client):
     assert cell.value == 0
     cell.value = 41
     assert SchedulerCell("futstrat-test-cell-fresh").value == 41
-    cell.forget()
+    cell.forget(dask_client)
     assert SchedulerCell("futstrat-test-cell-fresh").value == 0
 
 
@@ -63,8 +63,9 @@ def test_the_session_hands_tasks_a_shared_counter_and_reads_the_final_value(dask
     assert isinstance(counter, SharedCounter)
     counter.value = 7
     assert session.final_value() == 7
-    assert session.final_value() == 7  # read once, then the scheduler's copy is removed
+    assert session.final_value() == 7
     session.close()
+    assert pickle.loads(pickle.dumps(counter)).value == 0  # closing removed it from the scheduler
 
 
 def test_two_sessions_never_share_state(dask_client):
