@@ -10,7 +10,7 @@ from typing import Any
 from futstrat.builtin.pool_executor import PoolExecutor
 from futstrat.builtin.process_executor import KillableProcessPoolExecutor
 from futstrat.builtin.serial_executor import SerialExecutor
-from futstrat.builtin.thread_executor import StoppableThreadPoolExecutor
+from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX, StoppableThreadPoolExecutor
 from futstrat.hookspecs import hookimpl
 from futstrat.model import Dispatch, ExecutorConfig, ExecutorSpec
 
@@ -26,7 +26,7 @@ def make_serial(config: ExecutorConfig) -> Executor:
 def make_thread_pool(config: ExecutorConfig) -> Executor:
     return StoppableThreadPoolExecutor(
         config.workers,
-        thread_name_prefix="futstrat-worker",
+        thread_name_prefix=WORKER_THREAD_PREFIX,
         initializer=config.initializer,
         initargs=config.initargs,
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+#: The names of the worker threads start with this, so that threads left stuck can be recognised.
+WORKER_THREAD_PREFIX = "futstrat-worker"
+
 
 class StoppableThreadPoolExecutor(ThreadPoolExecutor):
     """A ``ThreadPoolExecutor`` with the ``terminate()`` the watchdog calls.

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 
 from futstrat import __version__
+from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
 from futstrat.cli import (
     claims_command,
     compare_command,
@@ -55,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The console script. A run whose threads could not be stopped must not keep the process alive:
     when such threads remain, the process ends itself once its output is written."""
     code = _main(argv)
-    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    # Only the thread strategy's own workers: other libraries' threads (loky's pool manager, say) are
+    # theirs to end, and ending the process under them would skip their clean-up.
+    stuck = [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX) and t.is_alive()]
     if stuck and argv is None:
         sys.stdout.flush()
         sys.stderr.flush()
