@@ -44,6 +44,16 @@ def test_manager_proxies_are_rebuilt_inside_subinterpreters(workload: str) -> No
 
 
 @needs_interpreters
+def test_manager_proxies_authenticate_whatever_started_the_manager() -> None:
+    plan = plan_run(
+        "counter", "interpreter", sharing="manager", workers=2, params={"increments": 50}, start_method="spawn"
+    )
+    report = execute(plan)
+    assert report.ok, report.error
+    assert report.start_method == "spawn"
+
+
+@needs_interpreters
 def test_counter_prefers_a_backend_that_works() -> None:
     plan = plan_run("counter", "interpreter", workers=2, params={"increments": 10})
     assert plan.sharing.name == "manager", "'value' comes first for the counter, but it is refused here"
