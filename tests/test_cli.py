@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -125,3 +127,17 @@ def test_pi_answer_is_within_the_series_bound():
     result = futstrat("run", "pi", "--strategy", "pool-async", "--param", "n=100000", "--json")
     value = json.loads(result.stdout)["value"]
     assert abs(value - math.pi) <= 4 / (2 * 100_000 + 1)
+
+
+def test_a_reader_that_goes_away_gets_no_traceback():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "futstrat", "run", "pi", "--param", "n=1000", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # like `futstrat run ... | head -0`: gone before the report is written
+    _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err
+    assert process.returncode == 1
