@@ -75,6 +75,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command != "plugins":
             warn_about_plugin_problems()
         code: int = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
         return code
     except UsageError as exc:
         if args.debug:
