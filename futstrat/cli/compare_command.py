@@ -106,6 +106,7 @@ def handle(args: argparse.Namespace) -> int:
         start_method=args.start_method,
         timeout=args.timeout,
         task_timeout=args.task_timeout,
+        chunksize=args.chunksize,
     )
     runnable = [c for c in contenders if not c.refused]
     if not runnable:
@@ -144,6 +145,7 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
         "start_method": args.start_method,
         "timeout": args.timeout,
         "task_timeout": args.task_timeout,
+        "chunksize": "auto" if args.chunksize is None else args.chunksize,
         "repeat": args.repeat,
         "warmup": args.warmup,
         "by": args.by,

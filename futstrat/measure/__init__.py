@@ -28,6 +28,7 @@ def compare(
     params: Mapping[str, Any] | None = None,
     start_method: str | None = None,
     timeout: float | None = None,
+    chunksize: int | None = None,
     repeat: int = DEFAULT_REPEAT,
     warmup: int = DEFAULT_WARMUP,
     figure: str = "total",
@@ -43,6 +44,7 @@ def compare(
         params=params,
         start_method=start_method,
         timeout=timeout,
+        chunksize=chunksize,
         host=host,
     )
     measurement = measure(contenders, repeat=repeat, warmup=warmup, host=host, observer=observer)

@@ -68,6 +68,7 @@ def plan_contenders(
     start_method: str | None = None,
     timeout: float | None = None,
     task_timeout: float | None = None,
+    chunksize: int | None = None,
     host: PluginHost | None = None,
 ) -> list[Contender]:
     """Plan each strategy x sharing backend; ``None`` means every strategy, and each one's default sharing.
@@ -84,7 +85,9 @@ def plan_contenders(
     for strategy in strategy_names:
         for backend in sharing_list:
             contenders.append(
-                _plan_one(workload, strategy, backend, workers, params, start_method, timeout, task_timeout, host),
+                _plan_one(
+                    workload, strategy, backend, workers, params, start_method, timeout, task_timeout, chunksize, host
+                ),
             )
     return contenders
 
@@ -98,6 +101,7 @@ def _plan_one(
     start_method: str | None,
     timeout: float | None,
     task_timeout: float | None,
+    chunksize: int | None,
     host: PluginHost,
 ) -> Contender:
     try:
@@ -110,6 +114,7 @@ def _plan_one(
             start_method=start_method,
             timeout=timeout,
             task_timeout=task_timeout,
+            chunksize=chunksize,
             host=host,
         )
     except RefusedError as exc:

@@ -24,6 +24,8 @@ def columns(figure: str) -> list[Column]:
         Column("total", "right", drop_order=1 if figure != "total" else 0),
         Column(f"{name} IQR", "right", drop_order=5),
         Column(f"{name} min", "right", drop_order=6),
+        Column("tasks/s", "right", drop_order=7),
+        Column("chunk", "right", drop_order=8),
         Column("time vs fastest", "left"),
         Column("speed-up vs serial", "left"),
         Column("ok", "right"),
@@ -64,11 +66,24 @@ def row(result: ContenderResult, comparison: Comparison, ascii_only: bool) -> li
         ),
         Cell(fmt.duration(summary.iqr if summary else None, ascii_only=ascii_only)),
         Cell(fmt.duration(summary.minimum if summary else None, ascii_only=ascii_only)),
+        *throughput(result),
         vs_fastest,
         vs_serial,
         Cell(f"{len(result.passed)}/{len(result.samples)}", "bad" if failed else ""),
         Cell(notes(result, comparison), "bad" if failed else ("warn" if result.noise else "")),
     ]
+
+
+def throughput(result: ContenderResult) -> list[Cell]:
+    """Tasks per second of the median compute phase, and the chunk size the runs used (a range when
+    the pilot of ``--chunksize auto`` chose differently from run to run)."""
+    compute = result.summaries.get("compute")
+    passed = result.passed
+    if not passed or compute is None or compute.median <= 0:
+        return [Cell("-"), Cell("-")]
+    sizes = sorted({t.report.chunksize for t in passed if t.report.chunksize})
+    chunk = "-" if not sizes else str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
+    return [Cell(fmt.rate(passed[0].report.tasks / compute.median)), Cell(chunk)]
 
 
 def notes(result: ContenderResult, comparison: Comparison) -> str:

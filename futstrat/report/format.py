@@ -37,3 +37,13 @@ def percent_change(value: float) -> str:
     if value > 1:
         return f"{value - 1:.0%} slower"
     return "no change"
+
+
+def rate(per_second: float | None) -> str:
+    """Tasks per second, short: 950/s, 12.3k/s, 1.46M/s."""
+    if per_second is None:
+        return "-"
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if per_second >= limit:
+            return f"{per_second / limit:.3g}{suffix}/s"
+    return f"{per_second:.3g}/s"
