@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from futstrat.cli.output import warn
-from futstrat.cli.run_command import add_run_options, positive_int
+from futstrat.cli.run_command import add_run_options, positive_int, whole_number_at_least
 from futstrat.errors import UsageError
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names
@@ -22,14 +22,7 @@ from futstrat.report.terminal import ProgressBar, Styler, is_terminal, terminal_
 EXIT_INTERRUPTED = 130
 
 
-def whole_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+whole_number = whole_number_at_least(0)
 
 
 def add_parser(subparsers: Any) -> None:
