@@ -7,6 +7,9 @@ used the CPUs meanwhile is measured too, because on a shared machine it explains
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing
+import sys
 import time
 from collections.abc import Callable
 
@@ -69,3 +72,19 @@ def exit_code(met: list[bool], busy: bool) -> int:
     if all(met):
         return 0
     return 3 if busy else 1
+
+
+def pi_arguments(doc: str | None, default_repeat: int) -> argparse.Namespace:
+    """The options every pi benchmark takes, parsed, with a header line saying what will be measured."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=default_repeat)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--start-method", default=multiprocessing.get_start_method())
+    args = parser.parse_args()
+    print(
+        f"pi, n={args.n:,}, {args.workers} workers, start method {args.start_method},"
+        f" Python {sys.version.split()[0]}: {args.repeat} rounds after {args.warmup} warm-up"
+    )
+    return args

@@ -11,13 +11,11 @@ workers in the start-up phase and checking the answer. Target: a median ratio of
 
 from __future__ import annotations
 
-import argparse
 import math
 import multiprocessing
-import sys
 from concurrent.futures import ProcessPoolExecutor
 
-from interleaved import check_ratio, exit_code, print_medians, time_side_by_side
+from interleaved import check_ratio, exit_code, pi_arguments, print_medians, time_side_by_side
 
 import futstrat
 from futstrat.measure.stats import ratio_of_medians
@@ -73,18 +71,8 @@ def with_futstrat(strategy: str, n: int, workers: int, method: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--start-method", default=multiprocessing.get_start_method())
-    args = parser.parse_args()
+    args = pi_arguments(__doc__, default_repeat=9)
     n, workers, method = args.n, args.workers, args.start_method
-    print(
-        f"pi, n={n:,}, {workers} workers, start method {method}, Python {sys.version.split()[0]}:"
-        f" {args.repeat} rounds after {args.warmup} warm-up"
-    )
     times, busy = time_side_by_side(
         {
             "futstrat process": lambda: with_futstrat("process", n, workers, method),

@@ -10,12 +10,9 @@ floor that any framework has to live with. Target: at least 1.85 for each strate
 
 from __future__ import annotations
 
-import argparse
 import math
-import multiprocessing
-import sys
 
-from interleaved import check_ratio, exit_code, print_medians, time_side_by_side
+from interleaved import check_ratio, exit_code, pi_arguments, print_medians, time_side_by_side
 from overhead import check, handwritten_futures, my_pi, with_futstrat
 
 from futstrat.measure.stats import ratio_of_medians
@@ -29,18 +26,8 @@ def handwritten_serial(n: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--start-method", default=multiprocessing.get_start_method())
-    args = parser.parse_args()
+    args = pi_arguments(__doc__, default_repeat=5)
     n, workers, method = args.n, args.workers, args.start_method
-    print(
-        f"pi, n={n:,}, {workers} workers, start method {method}, Python {sys.version.split()[0]}:"
-        f" {args.repeat} rounds after {args.warmup} warm-up"
-    )
     candidates = {"futstrat serial": lambda: with_futstrat("serial", n, workers, method)}
     for strategy in PROCESS_STRATEGIES:
         candidates[f"futstrat {strategy}"] = lambda s=strategy: with_futstrat(s, n, workers, method)
