@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from interleaved import check_ratio, exit_code, print_medians, time_side_by_side
 
 import futstrat
-from futstrat.builtin.workloads.tiny import echo
+from futstrat.builtin.tasks import echo
 from futstrat.measure.stats import ratio_of_medians
 
 PROCESS_STRATEGIES = ("process", "process-map", "pool-map", "pool-imap", "pool-async")

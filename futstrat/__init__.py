@@ -7,7 +7,8 @@ run of an environment that has it) costs next to nothing until something is actu
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # every worker imports this package; typing would cost a fresh one milliseconds
 
 __version__ = "0.1.0"
 
@@ -90,6 +91,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from futstrat.errors import FutstratError, RefusedError, UsageError
     from futstrat.executors import open_executor
     from futstrat.function_workload import workload

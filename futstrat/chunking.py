@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from typing import Any
-
-from attrs import frozen
+from collections.abc import Iterable, Iterator, Sized
 
 from futstrat.model import Task, TaskMap
+from futstrat.workers import Chunk
 
 #: Seconds of work a chunk should carry: per-chunk costs (a pickle, a pipe, a future) are tens of
 #: microseconds, so at this size they are noise.
@@ -32,31 +30,15 @@ CHUNKS_PER_WORKER = 4
 LARGEST_AUTO_CHUNK = 4096
 
 
-@frozen
-class Chunk:
-    """Consecutive tasks, from ``start``: either ``calls`` of their own, or ``fn`` over ``items``."""
-
-    start: int
-    calls: tuple[tuple[Callable[..., Any], tuple[Any, ...]], ...] = ()
-    fn: Callable[[Any], Any] | None = None
-    items: Sequence[Any] = ()
-
-    def __len__(self) -> int:
-        return len(self.items) if self.fn is not None else len(self.calls)
-
-    @property
-    def end(self) -> int:
-        """The index of the last task in the chunk."""
-        return self.start + len(self) - 1
-
-    def task(self, index: int) -> Task | None:
-        offset = index - self.start
-        if not 0 <= offset < len(self):
-            return None
-        if self.fn is not None:
-            return Task(self.fn, (self.items[offset],))
-        fn, args = self.calls[offset]
-        return Task(fn, args)
+def task_at(chunk: Chunk, index: int) -> Task | None:
+    """The task with this index, if the chunk holds it (for error messages)."""
+    offset = index - chunk.start
+    if not 0 <= offset < len(chunk):
+        return None
+    if chunk.fn is not None:
+        return Task(chunk.fn, (chunk.items[offset],))
+    fn, args = chunk.calls[offset]
+    return Task(fn, args)
 
 
 class ChunkSource:

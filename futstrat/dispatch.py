@@ -15,14 +15,14 @@ from futstrat.chunking import (
     PILOT_ENOUGH_SECONDS,
     PILOT_GROWTH,
     PILOT_LARGEST,
-    Chunk,
     ChunkSource,
     size_from_pilot,
+    task_at,
 )
 from futstrat.errors import FutstratError
 from futstrat.model import Dispatch, ExecutorSpec, Task
 from futstrat.peers import PeerFutureBoard, describe_cycle
-from futstrat.workers import run_chunk
+from futstrat.workers import Chunk, run_chunk
 
 
 class RunTimedOutError(FutstratError):
@@ -270,7 +270,7 @@ class Dispatcher:
     def task(self, index: int) -> Task | None:
         """The task with this index, while its chunk is in flight (for error messages)."""
         for chunk in self._in_flight.values():
-            found = chunk.task(index)
+            found = task_at(chunk, index)
             if found is not None:
                 return found
         return None

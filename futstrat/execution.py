@@ -29,11 +29,12 @@ from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
 from futstrat.readiness import wait_until_ready
-from futstrat.workers import RunningTask, TaskTracker, describe_exit, initialize_worker, kill_worker
+from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
+from futstrat.workers import initialize_worker
 
 if TYPE_CHECKING:
+    from futstrat.model import SharingSession
     from futstrat.runner import RunPlan
-    from futstrat.sharing import SharingSession
 
 _WATCH_INTERVAL_SECONDS = 0.05
 _EXIT_CODE_PATIENCE_SECONDS = 2.0

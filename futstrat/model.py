@@ -17,8 +17,6 @@ from attrs import field, frozen
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from futstrat.sharing import SharingSession
-
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 
 
@@ -199,6 +197,22 @@ class ExecutorSpec:
     #: Tasks travel with the standard pickle, so the runner checks one before dispatch and names what
     #: cannot be pickled (set False for executors that use cloudpickle or send nothing anywhere).
     pickles_with_stdlib: bool = True
+
+
+class SharingSession(Protocol):
+    """Shared state opened for one run by a sharing backend."""
+
+    def worker_initializer(self) -> tuple[Callable[..., None], tuple[Any, ...]] | None:
+        """The initializer and its arguments that install the state in each worker process, if any."""
+
+    def task_argument(self, crosses_processes: bool) -> Any:
+        """The picklable ``shared`` argument each task receives."""
+
+    def final_value(self) -> int:
+        """The counter's value once every task has finished."""
+
+    def close(self) -> None:
+        """Release what the session holds (a Manager process, shared memory)."""
 
 
 @frozen

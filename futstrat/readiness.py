@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
 import time
 from concurrent.futures import Executor
 from concurrent.futures import wait as wait_futures
 
 from futstrat.dispatch import RunTimedOutError, TaskFailedError
+from futstrat.workers import worker_identity
 
 #: How long the start-up phase waits for every worker to answer before it gives up waiting.
 READY_PATIENCE_SECONDS = 10.0
 #: ... or once no new worker has answered for this long.
 STAGNANT_SECONDS = 1.0
-
-
-def worker_identity(linger: float) -> tuple[str, int, int]:
-    """Where this call ran. Lingering a moment keeps one fast worker from answering every call."""
-    time.sleep(linger)
-    return socket.gethostname(), os.getpid(), threading.get_ident()
 
 
 def wait_until_ready(executor: Executor, workers: int, deadline: float) -> None:

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
-from typing import Any, Protocol
 
-from attrs import frozen
+TYPE_CHECKING = False  # workers import this module; typing would cost each fresh one a few milliseconds
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
+    class _HasValue(Protocol):
+        value: Any
 
-class _HasValue(Protocol):
-    value: Any
+    class _Lock(Protocol):
+        def __enter__(self) -> Any: ...
+        def __exit__(self, *exc: Any) -> Any: ...
 
-
-class _Lock(Protocol):
-    def __enter__(self) -> Any: ...
-    def __exit__(self, *exc: Any) -> Any: ...
-
-
-class _Barrier(Protocol):
-    def wait(self, timeout: float | None = ...) -> Any: ...
+    class _Barrier(Protocol):
+        def wait(self, timeout: float | None = ...) -> Any: ...
 
 
 class SharedCounter:
@@ -62,27 +59,25 @@ class SharedCounter:
         return (SharedCounter, (self._cell, self.lock, self._barrier))
 
 
-class SharingSession(Protocol):
-    """Shared state opened for one run by a sharing backend."""
-
-    def worker_initializer(self) -> tuple[Callable[..., None], tuple[Any, ...]] | None:
-        """The initializer and its arguments that install the state in each worker process, if any."""
-
-    def task_argument(self, crosses_processes: bool) -> Any:
-        """The picklable ``shared`` argument each task receives."""
-
-    def final_value(self) -> int:
-        """The counter's value once every task has finished."""
-
-    def close(self) -> None:
-        """Release what the session holds (a Manager process, shared memory)."""
-
-
-@frozen
 class InstalledState:
     """A token that stands for state installed in the worker by :func:`install_state`."""
 
-    key: str
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (InstalledState, (self.key,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InstalledState) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash((InstalledState, self.key))
+
+    def __repr__(self) -> str:
+        return f"InstalledState({self.key!r})"
 
 
 _installed: dict[str, Any] = {}

@@ -1,91 +1,91 @@
-"""What the parent knows about its worker processes: which task each runs, since when, and how it died.
+"""What runs inside a worker: a chunk of tasks, the start-up answer, and the task tracker's notes.
 
-Each worker claims a slot in a small shared array when the pool starts it and notes there the task it
-is running and when it started. That costs two stores in shared memory per task and lets the parent
-say which task a dead worker was running, and kill a worker whose task ran past its time limit.
+Every worker imports this module before its first task: a spawned process, and a subinterpreter, which
+starts with nothing imported at all. So it imports only small parts of the standard library (not even
+``typing``), and nothing of futstrat that would bring attrs or ``concurrent.futures`` with it; the
+parent's side of the tracker is :mod:`futstrat.worker_watch`.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
-import ctypes
 import os
 import signal
 import time
-from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
-from attrs import frozen
+TYPE_CHECKING = False  # importing typing would cost every fresh worker a few milliseconds
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
-from futstrat.chunking import Chunk
-from futstrat.sharing import resolve
-
-_FIELDS = 4  # pid, first task, last task, start time (time.monotonic is system-wide where we run)
-_IDLE = -1.0
-
-
-def describe_exit(exitcode: int | None) -> str:
-    """An exit code as words: 'killed by SIGKILL', 'exited with code 3'."""
-    if exitcode is None:
-        return "still running"
-    if exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        extra = " (a segmentation fault)" if name == "SIGSEGV" else ""
-        return f"killed by {name}{extra}"
-    return f"exited with code {exitcode}"
+#: The tracker's layout: per worker, its pid, its first task, its last task and their start time
+#: (``time.monotonic`` is system-wide where futstrat runs).
+TRACKER_FIELDS = 4
+#: The value of a worker's task fields while it runs none.
+TRACKER_IDLE = -1.0
 
 
-class WorkerDiedError(BrokenProcessPool):
-    """A worker process ended while tasks were outstanding; the pool cannot be trusted after it."""
+class Chunk:
+    """Consecutive tasks, from ``start``: either ``calls`` of their own, or ``fn`` over ``items``.
 
-    def __init__(self, pid: int | None, exitcode: int | None, detail: str = "") -> None:
-        self.pid, self.exitcode = pid, exitcode
-        who = f"worker process {pid}" if pid else "a worker process"
-        super().__init__(f"{who} {describe_exit(exitcode)}{detail}")
+    What travels to a worker in one message; :mod:`futstrat.chunking` makes them.
+    """
 
+    __slots__ = ("calls", "fn", "items", "start")
 
-@frozen
-class RunningTask:
-    pid: int
-    task: int
-    last_task: int
-    started: float
+    def __init__(
+        self,
+        start: int,
+        calls: tuple[tuple[Callable[..., Any], tuple[Any, ...]], ...] = (),
+        fn: Callable[[Any], Any] | None = None,
+        items: Sequence[Any] = (),
+    ) -> None:
+        self.start = start
+        self.calls = calls
+        self.fn = fn
+        self.items = items
 
+    def __len__(self) -> int:
+        return len(self.items) if self.fn is not None else len(self.calls)
 
-class TaskTracker:
-    """Shared memory with one slot per worker process: its pid, its current task and when it began."""
+    @property
+    def end(self) -> int:
+        """The index of the last task in the chunk."""
+        return self.start + len(self) - 1
 
-    def __init__(self, context: Any, workers: int) -> None:
-        self.slots = workers * 4 + 16  # room for workers that replace dead ones
-        self._cells = context.RawArray(ctypes.c_double, self.slots * _FIELDS)
-        self._lock = context.Lock()
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Chunk, (self.start, self.calls, self.fn, self.items))
 
-    def worker_arguments(self) -> tuple[Any, Any]:
-        """What :func:`install_tracker` needs in each worker, passed through the pool's initializer."""
-        return self._cells, self._lock
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Chunk):
+            return NotImplemented
+        return (self.start, self.calls, self.fn, self.items) == (other.start, other.calls, other.fn, other.items)
 
-    def running(self) -> list[RunningTask]:
-        found = []
-        for slot in range(self.slots):
-            base = slot * _FIELDS
-            pid, task = self._cells[base], self._cells[base + 1]
-            if pid > 0 and task != _IDLE:
-                found.append(RunningTask(int(pid), int(task), int(self._cells[base + 2]), self._cells[base + 3]))
-        return found
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and its items may be a list
 
-    def task_of(self, pid: int) -> RunningTask | None:
-        """What the worker ``pid`` was running, if anything (a dead worker's slot keeps it)."""
-        for running in self.running():
-            if running.pid == pid:
-                return running
-        return None
+    def __repr__(self) -> str:
+        if self.fn is not None:
+            return f"Chunk(start={self.start}, fn={self.fn!r}, items={self.items!r})"
+        return f"Chunk(start={self.start}, calls={self.calls!r})"
 
 
-# -- inside a worker process ---------------------------------------------------------------------------
+def worker_identity(linger: float) -> tuple[str, int, int]:
+    """Where this call ran: host, process and thread. Lingering a moment keeps one fast worker from
+    answering every call of the start-up phase."""
+    time.sleep(linger)
+    return _host_name(), os.getpid(), _thread.get_ident()
+
+
+def _host_name() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # where there is no uname; socket costs a fresh worker more than the call
+
+    return socket.gethostname()
+
+
+# -- the tracker, written by workers (a shared array of floats; see futstrat.worker_watch) ----------
 
 _cells: Any = None
 _slot_base = -1
@@ -97,10 +97,10 @@ def install_tracker(cells: Any, lock: Any) -> None:
     global _cells, _slot_base
     me = float(os.getpid())
     with lock:
-        for slot in range(len(cells) // _FIELDS):
-            base = slot * _FIELDS
+        for slot in range(len(cells) // TRACKER_FIELDS):
+            base = slot * TRACKER_FIELDS
             if cells[base] in (0.0, me):
-                cells[base], cells[base + 1], cells[base + 2], cells[base + 3] = me, _IDLE, _IDLE, 0.0
+                cells[base], cells[base + 1], cells[base + 2], cells[base + 3] = me, TRACKER_IDLE, TRACKER_IDLE, 0.0
                 _cells, _slot_base = cells, base
                 return
 
@@ -114,7 +114,7 @@ def note_task_started(first: int, last: int) -> None:
 
 def note_task_finished() -> None:
     if _cells is not None:
-        _cells[_slot_base + 1] = _IDLE
+        _cells[_slot_base + 1] = TRACKER_IDLE
 
 
 def initialize_worker(
@@ -134,9 +134,7 @@ def initialize_worker(
         then(*then_args)
 
 
-def kill_worker(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+# -- running a chunk ------------------------------------------------------------------------------
 
 
 def run_chunk(extra: dict[str, Any] | None, each: bool, chunk: Chunk) -> tuple[int, float, list[Any]]:
@@ -147,7 +145,7 @@ def run_chunk(extra: dict[str, Any] | None, each: bool, chunk: Chunk) -> tuple[i
     chunk of tiny tasks close to the cost of the calls themselves.
     """
     started = time.perf_counter()
-    kwargs = {name: resolve(value) for name, value in extra.items()} if extra else {}
+    kwargs = _resolved(extra) if extra else {}
     index = chunk.start
     note_task_started(index, chunk.end)
     try:
@@ -179,6 +177,12 @@ def run_chunk(extra: dict[str, Any] | None, each: bool, chunk: Chunk) -> tuple[i
     finally:
         note_task_finished()
     return chunk.start, time.perf_counter() - started, results
+
+
+def _resolved(extra: dict[str, Any]) -> dict[str, Any]:
+    from futstrat.sharing import resolve  # only tasks that share state pay for it
+
+    return {name: resolve(value) for name, value in extra.items()}
 
 
 def _position_of_failure(chunk: Chunk, kwargs: dict[str, Any]) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import futstrat
-from futstrat.builtin.workloads.tiny import echo
+from futstrat.builtin.tasks import echo
 
 
 class LeadWatchingWorkload(futstrat.Workload):

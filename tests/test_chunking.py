@@ -8,13 +8,14 @@ import pytest
 
 import futstrat
 from futstrat.builtin.strategies import BUILTIN_STRATEGIES
-from futstrat.builtin.workloads.tiny import echo
+from futstrat.builtin.tasks import echo
 from futstrat.chunking import (
     CHUNKS_PER_WORKER,
     LARGEST_AUTO_CHUNK,
     TARGET_CHUNK_SECONDS,
     ChunkSource,
     size_from_pilot,
+    task_at,
 )
 from futstrat.dispatch import InOrder
 from futstrat.model import Task, TaskMap
@@ -37,7 +38,7 @@ def test_chunks_of_a_task_map_carry_slices_not_tasks():
     first = source.take(4)
     assert first is not None
     assert (first.start, first.items, first.end) == (0, range(0, 4), 3)
-    assert first.task(2) == Task(echo, (2,))
+    assert task_at(first, 2) == Task(echo, (2,))
     assert [len(c) for c in iter(lambda: source.take(4), None)] == [4, 2]
     assert source.take(4) is None
 

@@ -7,7 +7,7 @@ only a bounded window is handed to the pool, which is what makes ``cancel()`` of
 
 A bare ``Pool`` waits forever for the result of a task whose worker was killed (CPython issue 96062).
 A watcher thread here notices a worker that ended with a non-zero exit code, fails everything
-outstanding with :class:`~futstrat.workers.WorkerDiedError` and terminates the pool, as
+outstanding with :class:`~futstrat.worker_watch.WorkerDiedError` and terminates the pool, as
 ``ProcessPoolExecutor`` does when it breaks.
 """
 
@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from attrs import define
 
 from futstrat.chunking import default_chunksize
-from futstrat.workers import WorkerDiedError
+from futstrat.worker_watch import WorkerDiedError
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from futstrat.hookspecs import hookimpl
-from futstrat.model import SharingRequest, SharingSpec
-from futstrat.sharing import InstalledState, SharedCounter, SharingSession, install_state
+from futstrat.model import SharingRequest, SharingSession, SharingSpec
+from futstrat.sharing import InstalledState, SharedCounter, install_state
 
 
 class RawValueSession:

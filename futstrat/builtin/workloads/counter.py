@@ -5,35 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from futstrat.builtin.tasks import count_locally, count_racing, count_under_lock
 from futstrat.model import Check, Param, PlanContext, SharedStateNeed, Task, Workload
-from futstrat.sharing import SharedCounter
 from futstrat.splitting import TASKS_PARAM, task_count
 
 INCREMENTS_PARAM = Param("increments", int, 10_000, "increments each task makes", minimum=1, maximum=100_000_000)
-
-
-def count_locally(increments: int) -> int:
-    """The futures way: no shared state, the count comes back as the task's result."""
-    count = 0
-    for _ in range(increments):
-        count += 1
-    return count
-
-
-def count_under_lock(increments: int, *, shared: SharedCounter) -> int:
-    shared.start_together()
-    for _ in range(increments):
-        with shared.lock:
-            shared.value = shared.value + 1
-    return increments
-
-
-def count_racing(increments: int, *, shared: SharedCounter) -> int:
-    shared.start_together()
-    for _ in range(increments):
-        current = shared.value + 1  # another task may write between this read and the write below
-        shared.value = current
-    return increments
 
 
 class CounterWorkload(Workload):

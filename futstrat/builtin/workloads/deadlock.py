@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from futstrat.model import Check, Param, PeerFutures, PlanContext, Task, Workload
-
-
-def wait_on_peer(me: int, peer: int, delay: float, *, peers: PeerFutures) -> Any:
-    time.sleep(delay)  # let the peer start and its future exist before we wait on it
-    return peers.wait_for(me, peer)
+from futstrat.builtin.tasks import wait_on_peer
+from futstrat.model import Check, Param, PlanContext, Task, Workload
 
 
 class DeadlockWorkload(Workload):

@@ -6,17 +6,9 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from futstrat.builtin.tasks import leibniz_terms
 from futstrat.model import Check, Param, PlanContext, Task, Workload
 from futstrat.splitting import TASKS_PARAM, contiguous_ranges, task_count
-
-
-def leibniz_terms(first: int, last: int) -> float:
-    """Four times the sum of the series' terms ``first..last``: ``(-1)**(k+1) / (2k - 1)``."""
-    total = 0.0
-    for k in range(first, last + 1):
-        sign = 1 if k % 2 else -1
-        total += sign / (2 * k - 1)
-    return total * 4
 
 
 def leibniz_error_bound(terms: int) -> float:

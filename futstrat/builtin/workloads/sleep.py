@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from futstrat.builtin.tasks import nap
 from futstrat.model import Check, Param, PlanContext, Task, TaskMap, Workload
-
-
-def nap(seconds: float) -> int:
-    time.sleep(seconds)
-    return 1
 
 
 class SleepWorkload(Workload):

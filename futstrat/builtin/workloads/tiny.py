@@ -7,11 +7,8 @@ import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from futstrat.builtin.tasks import echo
 from futstrat.model import Check, Param, PlanContext, Task, TaskMap, Workload
-
-
-def echo(index: int) -> int:
-    return index
 
 
 class TinyTasksWorkload(Workload):
