@@ -26,6 +26,10 @@ del _futstrat_pickle, _futstrat_sys, _futstrat_settings
 """
 # Runs once per call.
 _RUN = "_futstrat_outbox.put(_futstrat_inside.run(_futstrat_inbox.get_nowait()))"
+#: Queues are made and released, and interpreters destroyed, one at a time in this process. On Python
+#: 3.13.0 a queue released in one thread (its last reference dropped) while another thread destroyed
+#: an interpreter crashed the process now and then, in the queue module's release.
+_LIFECYCLE = threading.Lock()
 
 
 class OwnedInterpreter:
@@ -42,9 +46,10 @@ class OwnedInterpreter:
         self._interpreter: Any = None
         try:
             self._interpreter = api.create()
-            self._inbox: Any = api.create_queue()
-            self._outbox: Any = api.create_queue()
-            self._interpreter.prepare_main(_futstrat_inbox=self._inbox, _futstrat_outbox=self._outbox)
+            with _LIFECYCLE:
+                self._inbox: Any = api.create_queue()
+                self._outbox: Any = api.create_queue()
+                self._interpreter.prepare_main(_futstrat_inbox=self._inbox, _futstrat_outbox=self._outbox)
             self._inbox.put(settings)
             self._inbox.put(pickle.dumps(self._read))
             self._interpreter.exec(_BOOT)
@@ -76,8 +81,11 @@ class OwnedInterpreter:
                 return
             self._closed = True
             os.write(self._write, b"q")
-        if self._interpreter is not None:
-            with contextlib.suppress(Exception):
-                self._interpreter.close()
+        with _LIFECYCLE:
+            if self._interpreter is not None:
+                with contextlib.suppress(Exception):
+                    self._interpreter.close()
+            # Released here, under the lock, not later in whichever thread drops the last reference.
+            self._inbox = self._outbox = None
         os.close(self._read)
         os.close(self._write)
