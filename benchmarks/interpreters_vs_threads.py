@@ -27,6 +27,7 @@ from collections.abc import Callable
 from interleaved import check_ratio, exit_code, time_side_by_side
 from interpreters_pi import leibniz_terms
 
+from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
 from futstrat.errors import FutstratError
 from futstrat.measure.stats import ratio_of_medians, summarize
 from futstrat.model import RunReport
@@ -66,7 +67,8 @@ def handwritten_pool(n: int, workers: int) -> None:
     from futstrat_interpreters.executor import SubinterpreterPoolExecutor
 
     with SubinterpreterPoolExecutor(workers) as pool:
-        futures = [pool.submit(leibniz_terms, first, last) for first, last in contiguous_ranges(1, n, workers)]
+        ranges = contiguous_ranges(1, n, workers * RANGES_PER_WORKER)
+        futures = [pool.submit(leibniz_terms, first, last) for first, last in ranges]
         value = math.fsum(future.result() for future in futures)
     check(value, n)
 

@@ -1,6 +1,6 @@
 """futstrat's own cost: ``futstrat.run`` against hand-written code doing the same work.
 
-pi by the Leibniz series, split into one contiguous range per worker, on a
+pi by the Leibniz series, split into four contiguous ranges per worker as futstrat's pi is, on a
 ``concurrent.futures.ProcessPoolExecutor`` and on a ``multiprocessing.Pool``, in the same start method,
 each timed from before the pool starts to after it has shut down. futstrat's side includes everything
 ``futstrat run`` does: resolving names and parameters, vetting, the hooks, the watchdog, waiting for the
@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from interleaved import check_ratio, exit_code, pi_arguments, print_medians, time_side_by_side
 
 import futstrat
+from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
 from futstrat.measure.stats import ratio_of_medians
 
 TARGET = 1.03
@@ -49,7 +50,7 @@ def check(value: float, n: int) -> None:
 
 def handwritten_futures(n: int, workers: int, method: str) -> None:
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as executor:
-        futures = [executor.submit(my_pi, first, last) for first, last in ranges(n, workers)]
+        futures = [executor.submit(my_pi, first, last) for first, last in ranges(n, workers * RANGES_PER_WORKER)]
         value = math.fsum(f.result() for f in futures)
     check(value, n)
 
@@ -57,7 +58,7 @@ def handwritten_futures(n: int, workers: int, method: str) -> None:
 def handwritten_pool(n: int, workers: int, method: str) -> None:
     pool = multiprocessing.get_context(method).Pool(workers)
     try:
-        value = math.fsum(pool.starmap(my_pi, ranges(n, workers)))
+        value = math.fsum(pool.starmap(my_pi, ranges(n, workers * RANGES_PER_WORKER)))
     finally:
         pool.close()  # the graceful shutdown futstrat does too (a with-block would terminate the workers)
         pool.join()

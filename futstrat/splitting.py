@@ -17,9 +17,10 @@ TASKS_PARAM = Param(
 )
 
 
-def task_count(params: Mapping[str, Any], plan: PlanContext) -> int:
+def task_count(params: Mapping[str, Any], plan: PlanContext, per_worker: int = 1) -> int:
+    """The ``tasks`` parameter, or ``per_worker`` tasks for each worker when it is not set."""
     tasks = params.get("tasks")
-    return int(tasks) if tasks is not None else plan.workers
+    return int(tasks) if tasks is not None else plan.workers * per_worker
 
 
 def contiguous_ranges(first: int, last: int, parts: int) -> list[tuple[int, int]]:

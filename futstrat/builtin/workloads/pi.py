@@ -8,7 +8,13 @@ from typing import Any
 
 from futstrat.builtin.tasks import leibniz_terms
 from futstrat.model import Check, Param, PlanContext, Task, Workload
-from futstrat.splitting import TASKS_PARAM, contiguous_ranges, task_count
+from futstrat.splitting import contiguous_ranges, task_count
+
+
+#: Ranges of the series per worker by default. One each would leave a fast core idle while a slow one
+#: finishes its half; on a shared or throttled machine the cores' speeds differ from second to second,
+#: and with four ranges each the fast core takes over part of the slow one's share.
+RANGES_PER_WORKER = 4
 
 
 def leibniz_error_bound(terms: int) -> float:
@@ -21,13 +27,20 @@ class PiWorkload(Workload):
     description = "pi by the Leibniz series, split into contiguous ranges of terms (CPU-bound)"
     params = (
         Param("n", int, 10_000_000, "number of terms of the series", minimum=1, maximum=10**10),
-        TASKS_PARAM,
+        Param(
+            "tasks",
+            int,
+            None,
+            f"how many ranges to split the series into (default: {RANGES_PER_WORKER} per worker)",
+            minimum=1,
+            maximum=10_000_000,
+        ),
     )
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
         return [
             Task(leibniz_terms, (first, last))
-            for first, last in contiguous_ranges(1, params["n"], task_count(params, plan))
+            for first, last in contiguous_ranges(1, params["n"], task_count(params, plan, RANGES_PER_WORKER))
         ]
 
     def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> float:
