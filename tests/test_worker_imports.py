@@ -55,3 +55,9 @@ def test_a_chunk_of_a_built_in_workload_unpickles_and_runs_without_anything_heav
     )
     assert {"futstrat.workers", "futstrat.builtin.tasks"} <= imported
     assert not imported & HEAVY, sorted(imported & HEAVY)
+
+
+def test_the_command_s_entry_point_imports_nothing_of_the_commands():
+    # A worker spawned by the ``futstrat`` command imports the command's main module, which imports this.
+    imported = imported_in_a_fresh_interpreter("import futstrat.cli")
+    assert imported <= {"futstrat", "futstrat.cli", "__future__"}, sorted(imported)

@@ -1,100 +1,31 @@
-"""The ``futstrat`` command: one module per subcommand, wired together here."""
+"""The ``futstrat`` command's entry point; :mod:`futstrat.cli.app` is the command itself.
+
+A worker process started with ``spawn`` imports the parent's main module, and for the ``futstrat``
+command (or ``python -m futstrat``) that is this package. The commands bring most of futstrat with
+them, about a quarter of a second of imports, so they load only when the command runs, not in every
+worker.
+"""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import threading
-from collections.abc import Sequence
-
-from futstrat import __version__
-from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
-from futstrat.cli import (
-    claims_command,
-    compare_command,
-    diff_command,
-    list_command,
-    plugins_command,
-    run_command,
-)
-from futstrat.cli.output import fail, warn_about_plugin_problems
-from futstrat.errors import FutstratError, UsageError
-from futstrat.plugins import STRICT_ENV
-
-#: Each module offers ``add_parser(subparsers)``, which registers its subcommand and handler.
-COMMANDS = (run_command, compare_command, diff_command, claims_command, list_command, plugins_command)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits with the usage code and a hint, without a traceback."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        fail(f"{message} (see '{self.prog} --help')")
-        raise SystemExit(EXIT_USAGE)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="futstrat",
-        description="Run a workload under a concurrency strategy, check the answer and measure the cost.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    parser.add_argument("--strict", action="store_true", help=f"make any plugin problem fatal (as {STRICT_ENV}=1 does)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    subparsers.required = True
-    for command in COMMANDS:
-        command.add_parser(subparsers)
-    return parser
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The console script. A run whose threads could not be stopped must not keep the process alive:
-    when such threads remain, the process ends itself once its output is written."""
-    code = _main(argv)
-    # Only the thread strategy's own workers: other libraries' threads (loky's pool manager, say) are
-    # theirs to end, and ending the process under them would skip their clean-up.
-    stuck = [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX) and t.is_alive()]
-    if stuck and argv is None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+    """The console script: parse ``argv`` (the command line when None), run the command, return its exit
+    code."""
+    from futstrat.cli.app import main as run_command_line
+
+    return run_command_line(argv)
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.strict:
-        os.environ[STRICT_ENV] = "1"
-    try:
-        if args.command != "plugins":
-            warn_about_plugin_problems()
-        code: int = args.handler(args)
-        sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
-        return code
-    except UsageError as exc:
-        if args.debug:
-            raise
-        fail(str(exc))
-        return EXIT_USAGE
-    except FutstratError as exc:
-        if args.debug:
-            raise
-        fail(str(exc))
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        fail("interrupted")
-        return 130
-    except BrokenPipeError:
-        # The reader went away (futstrat ... | head): nothing more can be said to it, and Python's own
-        # flush at exit must not fail on the closed pipe either.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
+def build_parser() -> argparse.ArgumentParser:
+    from futstrat.cli.app import build_parser as build
+
+    return build()
 
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["build_parser", "main"]
