@@ -95,4 +95,3 @@ def _main(argv: Sequence[str] | None) -> int:
         # flush at exit must not fail on the closed pipe either.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
-

@@ -10,7 +10,6 @@ from futstrat.builtin.tasks import leibniz_terms
 from futstrat.model import Check, Param, PlanContext, Task, Workload
 from futstrat.splitting import contiguous_ranges, task_count
 
-
 #: Ranges of the series per worker by default. One each would leave a fast core idle while a slow one
 #: finishes its half; on a shared or throttled machine the cores' speeds differ from second to second,
 #: and with four ranges each the fast core takes over part of the slow one's share.

@@ -24,7 +24,7 @@ def run(workload: str, sharing: str | None = None, **params: int) -> futstrat.Ru
 def test_pi() -> None:
     report = run("pi", n=20_000)
     assert report.ok, report.error
-    assert report.tasks == 2
+    assert report.tasks == 8  # pi: four ranges per worker
 
 
 @needs_interpreters
