@@ -57,6 +57,9 @@ class ClaimSettings:
     timeout: float | None = None
 
 
+#: The futstrat-interpreters plugin's strategy: threads that each own a subinterpreter with its own GIL.
+INTERPRETER_STRATEGY = "interpreter"
+
 #: Other programs keeping this many CPUs busy leave no room for a parallel speed-up on a small machine.
 BUSY_CPUS = 0.5
 #: A pool whose start-up and shutdown take this share of its time is dominated by them.
@@ -166,10 +169,39 @@ def judge_gil(
     return Verdict.DOES_NOT_HOLD, "processes were not significantly faster than threads here"
 
 
+def _runs_here(strategy: str, settings: ClaimSettings, host: PluginHost) -> bool:
+    """Whether pi can run on ``strategy`` here: registered by a plugin, available and not refused."""
+    try:
+        plan_run("pi", strategy, workers=settings.workers, params={"n": settings.pi_terms}, host=host)
+    except FutstratError:
+        return False
+    return True
+
+
+def describe_interpreters(thread_over_interpreter: Ratio | None) -> str:
+    """What claim 1 adds about subinterpreters: measured when the strategy runs here, pointed to if not."""
+    if thread_over_interpreter is None:
+        return (
+            " Threads do compute in parallel when each owns a subinterpreter with its own GIL: the"
+            f" '{INTERPRETER_STRATEGY}' strategy of the futstrat-interpreters plugin does that on Python 3.13"
+            " and newer"
+        )
+    if thread_over_interpreter.significant and thread_over_interpreter.value > 1:
+        return (
+            " Subinterpreters lift the GIL limit of the thread version: threads that each own an interpreter"
+            f" with its own GIL ran pi {thread_over_interpreter.value:.2f}x as fast as plain threads"
+        )
+    return (
+        " Threads that each own a subinterpreter with its own GIL were not significantly faster than plain"
+        f" threads here ({thread_over_interpreter.value:.2f}x)"
+    )
+
+
 def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialObserver | None) -> ClaimResult:
+    interpreters = _runs_here(INTERPRETER_STRATEGY, settings, host)
     comparison = compare(
         "pi",
-        ["serial", "thread", "process"],
+        ["serial", "thread", "process", *([INTERPRETER_STRATEGY] if interpreters else [])],
         workers=settings.workers,
         params={"n": settings.pi_terms},
         start_method=settings.start_method,
@@ -186,7 +218,7 @@ def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialOb
     cpus = min(settings.workers, usable_cpus())
     bound = cpus * thread_vs_serial
     overhead = (process.summaries["startup"].median + process.summaries["shutdown"].median) / _median(process)
-    measured = (
+    measured: tuple[str, ...] = (
         f"pi with n={settings.pi_terms:,} on {settings.workers} workers ({cpus} usable CPUs),"
         f" {_plural(settings.repeat, 'sample')} each after {_plural(settings.warmup, 'warm-up')}, start-up included:",
         f"serial {fmt.duration(_median(serial))}, thread {fmt.duration(_median(thread))},"
@@ -201,9 +233,19 @@ def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialOb
         "process_startup_shutdown_share": overhead,
         "gil_enabled": gil_enabled(),
     }
+    thread_over_interpreter = None
+    if interpreters:
+        interpreter = by[INTERPRETER_STRATEGY]
+        thread_over_interpreter = ratio_of_medians(thread.values("total"), interpreter.values("total"))
+        measured += (
+            f"interpreter (a subinterpreter per thread) {fmt.duration(_median(interpreter))};"
+            f" thread time / interpreter time = {fmt.ratio(thread_over_interpreter)}",
+        )
+    data["thread_over_interpreter"] = None if thread_over_interpreter is None else thread_over_interpreter.to_dict()
     busy = outside_cpus([trial for result in comparison.results for trial in result.samples])
     data["outside_cpus"] = busy
     verdict, why = judge_gil(ratio, thread_vs_serial, cpus, overhead, gil_enabled(), busy)
+    why += "." + describe_interpreters(thread_over_interpreter)
     return ClaimResult(1, CLAIMS[1], measured, verdict, why, data, _trust_notes(comparison))
 
 

@@ -10,6 +10,7 @@ from futstrat.claims import (
     ClaimSettings,
     Verdict,
     check_claims,
+    describe_interpreters,
     judge_deadlock,
     judge_gil,
     judge_manager,
@@ -93,10 +94,20 @@ def test_deadlock_claim_verdicts():
     assert judge_deadlock(RunStatus.PASSED, "futures are not shared")[0] is Verdict.DOES_NOT_HOLD
 
 
+def test_subinterpreters_are_measured_against_threads_when_they_run_here_and_pointed_to_when_not():
+    assert "futstrat-interpreters plugin" in describe_interpreters(None)
+    assert "lift the GIL limit" in describe_interpreters(Ratio(1.9, 1.7, 2.1))
+    assert "ran pi 1.90x as fast as plain threads" in describe_interpreters(Ratio(1.9, 1.7, 2.1))
+    assert "not significantly faster" in describe_interpreters(Ratio(1.02, 0.9, 1.1))
+
+
 def test_every_claim_is_checked_on_real_runs():
     results = check_claims(TINY)
     assert [r.number for r in results] == [1, 2, 3, 4]
     assert all(r.verdict is not Verdict.NOT_MEASURED for r in results), [r.explanation for r in results]
+    gil = results[0]
+    assert gil.data["thread_over_interpreter"] is None  # the plugin is not installed with the core's tests
+    assert gil.explanation.endswith(describe_interpreters(None))
     deadlock = results[3]
     assert deadlock.verdict is Verdict.HOLDS  # the thread run deadlocks and the process run is refused
     assert deadlock.data["thread_status"] == "deadlock"

@@ -117,3 +117,15 @@ def test_futstrat_list_shows_the_strategy() -> None:
     done = command("list")
     assert done.returncode == 0, done.stderr
     assert "interpreter" in done.stdout
+
+
+@needs_interpreters
+def test_claim_one_measures_subinterpreters_against_threads() -> None:
+    from futstrat.claims import ClaimSettings, check_gil_claim
+    from futstrat.plugins import get_host
+
+    settings = ClaimSettings(pi_terms=20_000, repeat=2, warmup=0, timeout=TIMEOUT)
+    result = check_gil_claim(settings, get_host(), None)
+    assert result.data["thread_over_interpreter"]["value"] > 0
+    assert any(line.startswith("interpreter (a subinterpreter per thread)") for line in result.measured)
+    assert "subinterpreter" in result.explanation
