@@ -70,12 +70,6 @@ class InstalledState:
     def __reduce__(self) -> tuple[Any, ...]:
         return (InstalledState, (self.key,))
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, InstalledState) and other.key == self.key
-
-    def __hash__(self) -> int:
-        return hash((InstalledState, self.key))
-
     def __repr__(self) -> str:
         return f"InstalledState({self.key!r})"
 

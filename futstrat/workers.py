@@ -57,13 +57,6 @@ class Chunk:
     def __reduce__(self) -> tuple[Any, ...]:
         return (Chunk, (self.start, self.calls, self.fn, self.items))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Chunk):
-            return NotImplemented
-        return (self.start, self.calls, self.fn, self.items) == (other.start, other.calls, other.fn, other.items)
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and its items may be a list
-
     def __repr__(self) -> str:
         if self.fn is not None:
             return f"Chunk(start={self.start}, fn={self.fn!r}, items={self.items!r})"
