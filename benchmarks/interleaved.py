@@ -87,7 +87,8 @@ def doubt_about(
         return None
     if ratio.value * OVERHEAD_ALLOWANCE < floor.value:
         return None
-    return f"hand-written code reached only {floor.value:.3f} in this run, and this is within 3% of it"
+    allowance = f"{OVERHEAD_ALLOWANCE - 1:.0%}"
+    return f"hand-written code reached only {floor.value:.3f} in this run, and this is within {allowance} of it"
 
 
 def exit_code(met: list[bool], doubts: list[str | None]) -> int:

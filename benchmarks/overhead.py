@@ -15,13 +15,21 @@ import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-from interleaved import check_ratio, doubt_about, exit_code, pi_arguments, print_medians, time_side_by_side
+from interleaved import (
+    OVERHEAD_ALLOWANCE,
+    check_ratio,
+    doubt_about,
+    exit_code,
+    pi_arguments,
+    print_medians,
+    time_side_by_side,
+)
 
 import futstrat
 from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
 from futstrat.measure.stats import ratio_of_medians
 
-TARGET = 1.03
+TARGET = OVERHEAD_ALLOWANCE
 
 
 def my_pi(first: int, last: int) -> float:
