@@ -3,10 +3,10 @@
 Each strategy runs pi through ``futstrat.runner.plan_run`` and ``execute``, side by side and rotated
 round-robin; a run's time is its report's ``timings.total``, so the pool's start-up and shutdown count.
 ``process`` (fork) runs beside them as a reference for how much parallelism the machine gave, and so do
-hand-written code (the same series in a module that imports nothing, in this process and on a
-``SubinterpreterPoolExecutor``) as the floor: what subinterpreters give when a task costs its interpreter
-no imports. Targets on 2 workers: ``interpreter`` at least 1.7 times as fast as ``serial`` and 1.6 times
-as fast as ``thread``.
+hand-written code (pi's own task function, from ``futstrat.builtin.tasks``, which imports only the
+standard library, in this process and on a ``SubinterpreterPoolExecutor``) as the floor: what
+subinterpreters give with no framework around the task. Targets on 2 workers: ``interpreter`` at
+least 1.7 times as fast as ``serial`` and 1.6 times as fast as ``thread``.
 
 Then the start-up cost of one worker: a pool of one worker runs a tiny pi, and the report's start-up
 phase (the pool made and its worker answering) is compared with ``process`` under fork and spawn.
@@ -25,8 +25,8 @@ import sys
 from collections.abc import Callable
 
 from interleaved import check_ratio, doubt_about, exit_code, time_side_by_side
-from interpreters_pi import leibniz_terms
 
+from futstrat.builtin.tasks import leibniz_terms
 from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
 from futstrat.errors import FutstratError
 from futstrat.measure.stats import ratio_of_medians, summarize
