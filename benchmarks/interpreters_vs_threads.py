@@ -105,7 +105,10 @@ def compare_totals(n: int, workers: int, repeat: int, warmup: int) -> tuple[list
     over_serial = ratio_of_medians(totals["serial"], totals["interpreter"])
     over_thread = ratio_of_medians(totals["thread"], totals["interpreter"])
     # Hand-written code has no thread version to compare with, so only the serial target has a floor.
-    doubts = [doubt_about(busy, over_serial, floor, SERIAL_TARGET), doubt_about(busy)]
+    doubts = [
+        doubt_about(busy, over_serial, floor, SERIAL_TARGET),
+        doubt_about(busy, over_thread, target=THREAD_TARGET),
+    ]
     print("ratios of medians [95% bootstrap interval]:")
     met = [
         check_ratio("serial / interpreter", over_serial, SERIAL_TARGET, at_most=False, doubt=doubts[0]),

@@ -94,23 +94,16 @@ def main() -> int:
     )
     print_medians(times)
     print("futstrat / hand-written, ratio of medians [95% bootstrap interval]:")
-    met = [
-        check_ratio(
-            "process  / ProcessPoolExecutor",
-            ratio_of_medians(times["futstrat process"], times["hand-written ProcessPoolExecutor"]),
-            TARGET,
-            at_most=True,
-            doubt=doubt_about(busy),
-        ),
-        check_ratio(
-            "pool-map / multiprocessing.Pool",
-            ratio_of_medians(times["futstrat pool-map"], times["hand-written multiprocessing.Pool"]),
-            TARGET,
-            at_most=True,
-            doubt=doubt_about(busy),
-        ),
-    ]
-    return exit_code(met, [doubt_about(busy)] * len(met))
+    pairs = {
+        "process  / ProcessPoolExecutor": ("futstrat process", "hand-written ProcessPoolExecutor"),
+        "pool-map / multiprocessing.Pool": ("futstrat pool-map", "hand-written multiprocessing.Pool"),
+    }
+    met, doubts = [], []
+    for label, (mine, theirs) in pairs.items():
+        ratio = ratio_of_medians(times[mine], times[theirs])
+        doubts.append(doubt_about(busy, ratio, target=TARGET))
+        met.append(check_ratio(label, ratio, TARGET, at_most=True, doubt=doubts[-1]))
+    return exit_code(met, doubts)
 
 
 if __name__ == "__main__":
