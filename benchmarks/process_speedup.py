@@ -54,6 +54,8 @@ def main() -> int:
         print(f"  {strategy:<11} / serial: {fastest['futstrat serial'] / fastest[f'futstrat {strategy}']:.3f}")
     handwritten = fastest["hand-written serial"] / fastest["hand-written ProcessPoolExecutor"]
     print(f"  hand-written ProcessPoolExecutor / hand-written serial: {handwritten:.3f}")
+    if not all(met):
+        print("how steady this machine's cores are, with no framework at all: python benchmarks/machine_parallelism.py")
     return exit_code(met, doubts)
 
 
