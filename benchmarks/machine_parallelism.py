@@ -4,8 +4,8 @@ A speed-up target assumes the machine holds still: that a core runs a loop as fa
 run as during the serial one. On a virtual machine the host may slow a core whenever it likes, and a
 ratio of two timings then measures the host as much as the code. This script shows how far that goes.
 On a pool of processes started once, it alternates one task alone with one task on every worker, each
-task a fixed stretch of pi's own loop, and prints the speed-up of each pair (workers x time of one
-task alone / time of all together) and how long one task alone took. A steady machine gives
+task a fixed stretch of pi's own loop, and prints the quartiles of the pairs' speed-ups (workers x
+time of one task alone / time of all together) and of the time one task alone took. A steady machine gives
 speed-ups near the number of workers and task times within a few percent of each other.
 
     python benchmarks/machine_parallelism.py [--seconds 60] [--workers 2] [--terms 2000000]
