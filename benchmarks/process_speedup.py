@@ -5,9 +5,9 @@ the serial median over the strategy's median, wall time from before the pool sta
 shut down. Hand-written serial code and a hand-written ``ProcessPoolExecutor`` run beside them, as the
 floor that any framework has to live with. Target: at least 1.85 for each strategy on 2 workers.
 
-The ratio of minimums is printed too: on a virtual machine whose cores the host slows now and then,
-the fastest round of each is the one least disturbed, and their ratio is the speed-up the strategy
-gives when the machine gives it two whole cores.
+The ratio of minimums is printed too, for reference: noise only adds time, so the fastest round of
+each is the one the host disturbed least. It is no steadier than the medians where the host rarely
+leaves both cores fast at once, which benchmarks/machine_parallelism.py shows.
 
     python benchmarks/process_speedup.py [--n 10000000] [--workers 2] [--repeat 5] [--start-method fork]
 """
