@@ -12,6 +12,7 @@ import multiprocessing
 import sys
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from futstrat.measure.load import cpu_use_between, take_snapshot
 from futstrat.measure.stats import Ratio, summarize
@@ -59,16 +60,26 @@ def print_medians(times: dict[str, list[float]]) -> None:
         print(f"  {name.ljust(width)}  median {summary.median:.3f} s  IQR {spread:.1%}  min {summary.minimum:.3f} s")
 
 
-def check_ratio(label: str, ratio: Ratio, target: float, at_most: bool, doubt: str | None) -> bool:
-    """Print one ratio with its interval against its target; true when the median meets the target.
+class Verdict(NamedTuple):
+    """One ratio against its target: met, and if not, why the miss says little (None: a plain miss)."""
 
-    ``doubt`` says why a miss in this run tells little (see :func:`doubt_about`)."""
+    met: bool
+    doubt: str | None
+
+
+def check_ratio(
+    label: str, ratio: Ratio, target: float, at_most: bool, busy: bool, floor: Ratio | None = None
+) -> Verdict:
+    """Print one ratio with its interval against its target, and the verdict.
+
+    ``busy`` and ``floor`` are what :func:`doubt_about` weighs when the target is missed."""
     met = ratio.value <= target if at_most else ratio.value >= target
+    doubt = None if met else doubt_about(busy, ratio, floor, target)
     interval = "" if ratio.low is None else f" [{ratio.low:.3f}-{ratio.high:.3f}]"
     sign = "<=" if at_most else ">="
     verdict = "met" if met else (f"not met, inconclusive: {doubt}" if doubt else "NOT MET")
     print(f"  {label}: {ratio.value:.3f}{interval}  target {sign} {target}  {verdict}")
-    return met
+    return Verdict(met, doubt)
 
 
 def doubt_about(
@@ -96,11 +107,11 @@ def doubt_about(
     return f"hand-written code reached only {floor.value:.3f} in this run, and this is within {allowance} of it"
 
 
-def exit_code(met: list[bool], doubts: list[str | None]) -> int:
+def exit_code(verdicts: list[Verdict]) -> int:
     """0 when every target is met, 1 when one is missed plainly, 3 when every miss is in doubt."""
-    if all(met):
+    if all(verdict.met for verdict in verdicts):
         return 0
-    return 3 if all(doubt for ok, doubt in zip(met, doubts, strict=True) if not ok) else 1
+    return 3 if all(verdict.doubt for verdict in verdicts if not verdict.met) else 1
 
 
 def pi_arguments(doc: str | None, default_repeat: int) -> argparse.Namespace:

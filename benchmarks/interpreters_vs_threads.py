@@ -24,7 +24,7 @@ import statistics
 import sys
 from collections.abc import Callable
 
-from interleaved import check_ratio, doubt_about, exit_code, time_side_by_side
+from interleaved import Verdict, check_ratio, exit_code, time_side_by_side
 
 from futstrat.builtin.tasks import leibniz_terms
 from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
@@ -78,7 +78,7 @@ def check(value: float, n: int) -> None:
         raise SystemExit(f"wrong answer: {value!r}")
 
 
-def compare_totals(n: int, workers: int, repeat: int, warmup: int) -> tuple[list[bool], list[str | None]]:
+def compare_totals(n: int, workers: int, repeat: int, warmup: int) -> list[Verdict]:
     reports: dict[str, list[RunReport]] = {name: [] for name in STRATEGIES}
     candidates: dict[str, Callable[[], object]] = {
         name: recorder(reports, name, workers, n, "fork" if name == "process" else None) for name in STRATEGIES
@@ -104,21 +104,17 @@ def compare_totals(n: int, workers: int, repeat: int, warmup: int) -> tuple[list
     floor = ratio_of_medians(wall["hand-written serial"], wall["hand-written interpreter pool"])
     over_serial = ratio_of_medians(totals["serial"], totals["interpreter"])
     over_thread = ratio_of_medians(totals["thread"], totals["interpreter"])
-    # Hand-written code has no thread version to compare with, so only the serial target has a floor.
-    doubts = [
-        doubt_about(busy, over_serial, floor, SERIAL_TARGET),
-        doubt_about(busy, over_thread, target=THREAD_TARGET),
-    ]
     print("ratios of medians [95% bootstrap interval]:")
-    met = [
-        check_ratio("serial / interpreter", over_serial, SERIAL_TARGET, at_most=False, doubt=doubts[0]),
-        check_ratio("thread / interpreter", over_thread, THREAD_TARGET, at_most=False, doubt=doubts[1]),
+    # Hand-written code has no thread version to compare with, so only the serial target has a floor.
+    verdicts = [
+        check_ratio("serial / interpreter", over_serial, SERIAL_TARGET, at_most=False, busy=busy, floor=floor),
+        check_ratio("thread / interpreter", over_thread, THREAD_TARGET, at_most=False, busy=busy),
     ]
     reference = ratio_of_medians(totals["serial"], totals["process"])
     print(f"  serial / process (fork): {reference.value:.3f} (reference: the parallelism this machine gave)")
     interval = "" if floor.low is None else f" [{floor.low:.3f}-{floor.high:.3f}]"
     print(f"  hand-written serial / hand-written interpreter pool: {floor.value:.3f}{interval} (the floor)")
-    return met, doubts
+    return verdicts
 
 
 def compare_startup(repeat: int) -> None:
@@ -156,9 +152,9 @@ def main() -> int:
         f"pi, n={args.n:,}, {args.workers} workers, Python {sys.version.split()[0]}:"
         f" {args.repeat} rounds after {args.warmup} warm-up"
     )
-    met, doubts = compare_totals(args.n, args.workers, args.repeat, args.warmup)
+    verdicts = compare_totals(args.n, args.workers, args.repeat, args.warmup)
     compare_startup(args.repeat)
-    return exit_code(met, doubts)
+    return exit_code(verdicts)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from concurrent.futures import ProcessPoolExecutor
 from interleaved import (
     OVERHEAD_ALLOWANCE,
     check_ratio,
-    doubt_about,
     exit_code,
     pi_arguments,
     print_medians,
@@ -98,12 +97,11 @@ def main() -> int:
         "process  / ProcessPoolExecutor": ("futstrat process", "hand-written ProcessPoolExecutor"),
         "pool-map / multiprocessing.Pool": ("futstrat pool-map", "hand-written multiprocessing.Pool"),
     }
-    met, doubts = [], []
-    for label, (mine, theirs) in pairs.items():
-        ratio = ratio_of_medians(times[mine], times[theirs])
-        doubts.append(doubt_about(busy, ratio, target=TARGET))
-        met.append(check_ratio(label, ratio, TARGET, at_most=True, doubt=doubts[-1]))
-    return exit_code(met, doubts)
+    verdicts = [
+        check_ratio(label, ratio_of_medians(times[mine], times[theirs]), TARGET, at_most=True, busy=busy)
+        for label, (mine, theirs) in pairs.items()
+    ]
+    return exit_code(verdicts)
 
 
 if __name__ == "__main__":

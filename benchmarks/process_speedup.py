@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from interleaved import check_ratio, doubt_about, exit_code, pi_arguments, print_medians, time_side_by_side
+from interleaved import check_ratio, exit_code, pi_arguments, print_medians, time_side_by_side
 from overhead import check, handwritten_futures, my_pi, with_futstrat
 
 from futstrat.measure.stats import ratio_of_medians
@@ -41,11 +41,17 @@ def main() -> int:
     print_medians(times)
     floor = ratio_of_medians(times["hand-written serial"], times["hand-written ProcessPoolExecutor"])
     print("speed-up over serial, ratio of medians [95% bootstrap interval]:")
-    met, doubts = [], []
-    for strategy in PROCESS_STRATEGIES:
-        ratio = ratio_of_medians(times["futstrat serial"], times[f"futstrat {strategy}"])
-        doubts.append(doubt_about(busy, ratio, floor, TARGET))
-        met.append(check_ratio(f"{strategy:<11} / serial", ratio, TARGET, at_most=False, doubt=doubts[-1]))
+    verdicts = [
+        check_ratio(
+            f"{strategy:<11} / serial",
+            ratio_of_medians(times["futstrat serial"], times[f"futstrat {strategy}"]),
+            TARGET,
+            at_most=False,
+            busy=busy,
+            floor=floor,
+        )
+        for strategy in PROCESS_STRATEGIES
+    ]
     interval = "" if floor.low is None else f" [{floor.low:.3f}-{floor.high:.3f}]"
     print(f"  hand-written ProcessPoolExecutor / hand-written serial: {floor.value:.3f}{interval} (reference)")
     print("speed-up in the least disturbed rounds, ratio of minimums (for reference; noise only adds time):")
@@ -54,9 +60,9 @@ def main() -> int:
         print(f"  {strategy:<11} / serial: {fastest['futstrat serial'] / fastest[f'futstrat {strategy}']:.3f}")
     handwritten = fastest["hand-written serial"] / fastest["hand-written ProcessPoolExecutor"]
     print(f"  hand-written ProcessPoolExecutor / hand-written serial: {handwritten:.3f}")
-    if not all(met):
+    if not all(verdict.met for verdict in verdicts):
         print("how steady this machine's cores are, with no framework at all: python benchmarks/machine_parallelism.py")
-    return exit_code(met, doubts)
+    return exit_code(verdicts)
 
 
 if __name__ == "__main__":

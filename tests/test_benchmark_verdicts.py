@@ -57,15 +57,30 @@ def test_a_miss_far_below_the_floor_is_plain(interleaved: ModuleType) -> None:
     assert interleaved.doubt_about(False, Ratio(1.80, 1.78, 1.82), met_floor, 1.85) is None
 
 
+def test_a_met_target_carries_no_doubt(interleaved: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    verdict = interleaved.check_ratio("x", Ratio(1.9, 1.2, 2.4), 1.85, at_most=False, busy=True)
+    assert verdict == (True, None)
+    assert "target >= 1.85  met" in capsys.readouterr().out
+
+
+def test_a_miss_is_printed_with_its_doubt(interleaved: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    verdict = interleaved.check_ratio("x", Ratio(1.1, 0.9, 1.2), 1.03, at_most=True, busy=False)
+    assert not verdict.met
+    assert "interval holds the target" in verdict.doubt
+    assert "not met, inconclusive: its 95% interval" in capsys.readouterr().out
+    plain = interleaved.check_ratio("x", Ratio(1.6, 1.58, 1.62), 1.85, at_most=False, busy=False)
+    assert plain == (False, None)
+    assert "NOT MET" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
-    ("met", "doubts", "code"),
+    ("verdicts", "code"),
     [
-        ([True, True], [None, None], 0),
-        ([True, False], [None, None], 1),
-        ([True, False], [None, "noisy"], 3),
-        ([False, False], ["noisy", None], 1),
-        ([True, True], ["noisy", "noisy"], 0),
+        ([(True, None), (True, None)], 0),
+        ([(True, None), (False, None)], 1),
+        ([(True, None), (False, "noisy")], 3),
+        ([(False, "noisy"), (False, None)], 1),
     ],
 )
-def test_exit_codes(interleaved: ModuleType, met: list[bool], doubts: list[str | None], code: int) -> None:
-    assert interleaved.exit_code(met, doubts) == code
+def test_exit_codes(interleaved: ModuleType, verdicts: list[tuple[bool, str | None]], code: int) -> None:
+    assert interleaved.exit_code([interleaved.Verdict(*verdict) for verdict in verdicts]) == code
