@@ -60,6 +60,11 @@ def print_medians(times: dict[str, list[float]]) -> None:
         print(f"  {name.ljust(width)}  median {summary.median:.3f} s  IQR {spread:.1%}  min {summary.minimum:.3f} s")
 
 
+def interval(ratio: Ratio) -> str:
+    """The ratio's 95% interval as printed after it, or nothing where there was too little to bootstrap."""
+    return "" if ratio.low is None else f" [{ratio.low:.3f}-{ratio.high:.3f}]"
+
+
 class Verdict(NamedTuple):
     """One ratio against its target: met, and if not, why the miss says little (None: a plain miss)."""
 
@@ -74,17 +79,14 @@ def check_ratio(
 
     ``busy`` and ``floor`` are what :func:`doubt_about` weighs when the target is missed."""
     met = ratio.value <= target if at_most else ratio.value >= target
-    doubt = None if met else doubt_about(busy, ratio, floor, target)
-    interval = "" if ratio.low is None else f" [{ratio.low:.3f}-{ratio.high:.3f}]"
+    doubt = None if met else doubt_about(busy, ratio, target, floor)
     sign = "<=" if at_most else ">="
     verdict = "met" if met else (f"not met, inconclusive: {doubt}" if doubt else "NOT MET")
-    print(f"  {label}: {ratio.value:.3f}{interval}  target {sign} {target}  {verdict}")
+    print(f"  {label}: {ratio.value:.3f}{interval(ratio)}  target {sign} {target}  {verdict}")
     return Verdict(met, doubt)
 
 
-def doubt_about(
-    busy: bool, ratio: Ratio | None = None, floor: Ratio | None = None, target: float | None = None
-) -> str | None:
+def doubt_about(busy: bool, ratio: Ratio, target: float, floor: Ratio | None = None) -> str | None:
     """Why a missed target says little about futstrat in this run, if it does.
 
     Either other programs kept the machine busy; or the ratio's 95% interval holds the ``target``, so
@@ -97,8 +99,6 @@ def doubt_about(
     """
     if busy:
         return "the machine was busy"
-    if ratio is None or target is None:
-        return None
     if ratio.low is not None and ratio.high is not None and ratio.low <= target <= ratio.high:
         return "its 95% interval holds the target, so this run's spread is wider than the margin judged"
     if floor is None or floor.value >= target or ratio.value * OVERHEAD_ALLOWANCE < floor.value:

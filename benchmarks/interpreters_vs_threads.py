@@ -24,7 +24,7 @@ import statistics
 import sys
 from collections.abc import Callable
 
-from interleaved import Verdict, check_ratio, exit_code, time_side_by_side
+from interleaved import Verdict, check_ratio, exit_code, interval, time_side_by_side
 
 from futstrat.builtin.tasks import leibniz_terms
 from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
@@ -112,8 +112,7 @@ def compare_totals(n: int, workers: int, repeat: int, warmup: int) -> list[Verdi
     ]
     reference = ratio_of_medians(totals["serial"], totals["process"])
     print(f"  serial / process (fork): {reference.value:.3f} (reference: the parallelism this machine gave)")
-    interval = "" if floor.low is None else f" [{floor.low:.3f}-{floor.high:.3f}]"
-    print(f"  hand-written serial / hand-written interpreter pool: {floor.value:.3f}{interval} (the floor)")
+    print(f"  hand-written serial / hand-written interpreter pool: {floor.value:.3f}{interval(floor)} (the floor)")
     return verdicts
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from interleaved import check_ratio, exit_code, pi_arguments, print_medians, time_side_by_side
+from interleaved import check_ratio, exit_code, interval, pi_arguments, print_medians, time_side_by_side
 from overhead import check, handwritten_futures, my_pi, with_futstrat
 
 from futstrat.measure.stats import ratio_of_medians
@@ -52,8 +52,7 @@ def main() -> int:
         )
         for strategy in PROCESS_STRATEGIES
     ]
-    interval = "" if floor.low is None else f" [{floor.low:.3f}-{floor.high:.3f}]"
-    print(f"  hand-written ProcessPoolExecutor / hand-written serial: {floor.value:.3f}{interval} (reference)")
+    print(f"  hand-written ProcessPoolExecutor / hand-written serial: {floor.value:.3f}{interval(floor)} (reference)")
     print("speed-up in the least disturbed rounds, ratio of minimums (for reference; noise only adds time):")
     fastest = {name: min(values) for name, values in times.items()}
     for strategy in PROCESS_STRATEGIES:

@@ -28,33 +28,33 @@ def interleaved() -> ModuleType:
 
 
 def test_a_busy_machine_puts_every_miss_in_doubt(interleaved: ModuleType) -> None:
-    assert interleaved.doubt_about(True) == "the machine was busy"
-    assert interleaved.doubt_about(True, Ratio(1.2, 1.1, 1.3), target=1.85)
+    assert interleaved.doubt_about(True, Ratio(1.2, 1.1, 1.3), 1.85) == "the machine was busy"
+    assert interleaved.doubt_about(True, Ratio(1.0, 0.99, 1.01), 1.03, Ratio(1.9, 1.8, 2.0))
 
 
 def test_a_miss_whose_interval_holds_the_target_is_in_doubt(interleaved: ModuleType) -> None:
-    assert "interval holds the target" in interleaved.doubt_about(False, Ratio(1.7, 1.2, 2.4), target=1.85)
-    assert "interval holds the target" in interleaved.doubt_about(False, Ratio(1.1, 0.9, 1.2), target=1.03)
+    assert "interval holds the target" in interleaved.doubt_about(False, Ratio(1.7, 1.2, 2.4), 1.85)
+    assert "interval holds the target" in interleaved.doubt_about(False, Ratio(1.1, 0.9, 1.2), 1.03)
 
 
 def test_a_miss_with_a_narrow_interval_and_no_floor_is_plain(interleaved: ModuleType) -> None:
-    assert interleaved.doubt_about(False, Ratio(1.7, 1.65, 1.75), target=1.85) is None
-    assert interleaved.doubt_about(False, Ratio(1.1, 1.06, 1.14), target=1.03) is None
-    assert interleaved.doubt_about(False, Ratio(1.7, None, None), target=1.85) is None
+    assert interleaved.doubt_about(False, Ratio(1.7, 1.65, 1.75), 1.85) is None
+    assert interleaved.doubt_about(False, Ratio(1.1, 1.06, 1.14), 1.03) is None
+    assert interleaved.doubt_about(False, Ratio(1.7, None, None), 1.85) is None
 
 
 def test_a_miss_beside_a_floor_that_missed_too_is_in_doubt(interleaved: ModuleType) -> None:
     floor = Ratio(1.75, 1.72, 1.78)
-    doubt = interleaved.doubt_about(False, Ratio(1.72, 1.70, 1.74), floor, 1.85)
+    doubt = interleaved.doubt_about(False, Ratio(1.72, 1.70, 1.74), 1.85, floor)
     assert doubt is not None
     assert "hand-written code reached only 1.750" in doubt
 
 
 def test_a_miss_far_below_the_floor_is_plain(interleaved: ModuleType) -> None:
     floor = Ratio(1.80, 1.78, 1.82)
-    assert interleaved.doubt_about(False, Ratio(1.60, 1.58, 1.62), floor, 1.85) is None
+    assert interleaved.doubt_about(False, Ratio(1.60, 1.58, 1.62), 1.85, floor) is None
     met_floor = Ratio(1.95, 1.93, 1.97)
-    assert interleaved.doubt_about(False, Ratio(1.80, 1.78, 1.82), met_floor, 1.85) is None
+    assert interleaved.doubt_about(False, Ratio(1.80, 1.78, 1.82), 1.85, met_floor) is None
 
 
 def test_a_met_target_carries_no_doubt(interleaved: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
