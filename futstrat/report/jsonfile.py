@@ -19,10 +19,14 @@ from futstrat.measure.analysis import FIGURES, Comparison, ContenderResult
 from futstrat.measure.environment import collect_metadata, iso_time
 from futstrat.measure.trials import Trial
 from futstrat.plugins import PluginHost
-from futstrat.report.files import write_atomically
+from futstrat.report.comparison_shape import shape_problem
+from futstrat.report.files import read_regular_file, write_atomically
 
 SCHEMA = "futstrat-compare"
 SCHEMA_VERSION = 1
+
+#: The largest saved comparison futstrat reads: ten thousand runs take a few megabytes.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 def trial_to_dict(trial: Trial) -> dict[str, Any]:
@@ -119,28 +123,51 @@ def strict_json(value: Any) -> Any:
     return value
 
 
+def json_text(data: dict[str, Any]) -> str:
+    """``data`` as the text of a report file: strict JSON, indented, ending with a newline."""
+    return json.dumps(strict_json(data), indent=2, allow_nan=False, default=repr) + "\n"
+
+
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> Path:
-    return write_atomically(path, json.dumps(strict_json(data), indent=2, allow_nan=False, default=repr) + "\n")
+    return write_atomically(path, json_text(data))
 
 
 def load_json(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a saved comparison, refusing files that are not one or come from a newer futstrat."""
+    """Read a saved comparison, refusing files that are not one or come from a newer futstrat.
+
+    Whatever the file holds, the answer is the comparison or a usage error naming what is wrong: a
+    device or FIFO is not read, a file over ``MAX_FILE_BYTES`` is not read, deep nesting does not
+    overflow the stack, and every field the readers use has the type the writer gives it.
+    """
+    content = read_regular_file(path, MAX_FILE_BYTES)
     try:
-        with open(path, encoding="utf-8") as stream:
-            data = json.load(stream)
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not JSON: it is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{path} is not a saved comparison: its lists or objects nest too deeply to read") from None
+    except ValueError as exc:  # json.JSONDecodeError, or an integer too long to convert
         raise UsageError(f"{path} is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise UsageError(f"{path} is not a saved comparison (write one with 'futstrat compare ... --json FILE')")
     version = data.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > SCHEMA_VERSION:
         raise UsageError(
             f"{path} has schema version {version!r}, and this futstrat reads up to {SCHEMA_VERSION}: upgrade futstrat"
         )
     if not isinstance(data.get("combinations"), list):
         raise UsageError(f"{path} is damaged: it has no list of combinations")
+    problem = shape_problem(data)
+    if problem:
+        raise UsageError(f"{path} is damaged: {problem}")
     return data
+
+
+def holds_partial_comparison(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a saved comparison that was interrupted (and so may give way to another)."""
+    try:
+        return load_json(path).get("partial") is True
+    except UsageError:
+        return False
