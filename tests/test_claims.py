@@ -151,6 +151,37 @@ def test_the_claims_command(tmp_path, capsys, monkeypatch):
     assert [c["number"] for c in data["claims"]] == [3, 4]
 
 
+def test_the_claims_json_is_checked_before_measuring_and_kept_elsewhere_when_the_write_fails(
+    tmp_path, capsys, monkeypatch
+):
+    import errno
+    import os
+
+    from futstrat.cli import claims_command
+    from futstrat.report import files
+
+    measured = []
+    monkeypatch.setattr(claims_command, "check_claims", lambda *args, **kwargs: measured.append(1) or [])
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert main(["claims", "--json", str(fifo)]) == 2
+    assert "it is a FIFO (named pipe), not a regular file" in capsys.readouterr().err
+    assert main(["claims", "--json", "/proc/futstrat-claims.json"]) == 2
+    assert measured == []
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(files.os, "replace", disk_full)
+    monkeypatch.chdir(tmp_path)
+    assert main(["claims", "--json", "claims.json"]) == 1
+    err = capsys.readouterr().err
+    assert "futstrat: error: cannot write claims.json: No space left on device" in err
+    (kept,) = tmp_path.glob("futstrat-claims-*.json")
+    assert f"the results are kept in {kept.name} instead" in err
+    assert json.loads(kept.read_text())["schema"] == "futstrat-claims"
+
+
 @pytest.mark.parametrize("only", ["5", "one", ""])
 def test_claim_numbers_are_checked(only, capsys):
     with pytest.raises(SystemExit) as info:

@@ -9,11 +9,13 @@ from typing import Any
 import attrs
 
 from futstrat.claims import CLAIMS, QUICK_SETTINGS, ClaimSettings, check_claims
+from futstrat.cli.output import fail, keep_elsewhere_and_say
 from futstrat.cli.run_command import positive_int
+from futstrat.errors import UsageError
 from futstrat.measure.environment import collect_metadata
 from futstrat.report.claims_view import render_claims
 from futstrat.report.files import check_writable
-from futstrat.report.jsonfile import write_json
+from futstrat.report.jsonfile import json_text, write_json
 from futstrat.report.terminal import ProgressBar, Styler, is_terminal, terminal_width
 
 CLAIMS_SCHEMA = "futstrat-claims"
@@ -76,5 +78,11 @@ def handle(args: argparse.Namespace) -> int:
             "metadata": collect_metadata(),
             "claims": [r.to_dict() for r in results],
         }
-        print(f"wrote {write_json(args.json, data)}", file=sys.stderr)
+        try:
+            print(f"wrote {write_json(args.json, data)}", file=sys.stderr)
+        except (OSError, UsageError) as exc:
+            fail(str(exc) if isinstance(exc, UsageError) else f"cannot write {args.json}: {exc.strerror or exc}")
+            say, message = keep_elsewhere_and_say(json_text(data), "futstrat-claims")
+            say(message)
+            return 1
     return 0

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from futstrat.cli.output import warn
+from futstrat.cli.output import fail, inform, keep_elsewhere_and_say, warn
 from futstrat.cli.run_command import add_run_options, positive_int, whole_number_at_least
 from futstrat.errors import UsageError
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
@@ -15,8 +17,8 @@ from futstrat.params import parse_assignments
 from futstrat.report.comparison_view import render_comparison, render_details
 from futstrat.report.csvfile import write_csv
 from futstrat.report.diff import diff_runs, render_diff
-from futstrat.report.files import check_writable
-from futstrat.report.jsonfile import comparison_to_dict, load_json, write_json
+from futstrat.report.files import beside, check_writable
+from futstrat.report.jsonfile import comparison_to_dict, holds_partial_comparison, json_text, load_json, write_json
 from futstrat.report.terminal import ProgressBar, Styler, is_terminal, terminal_width
 
 EXIT_INTERRUPTED = 130
@@ -113,7 +115,7 @@ def handle(args: argparse.Namespace) -> int:
             progress.close()
     comparison = analyse(measurement, args.by)
     data = comparison_to_dict(comparison, settings=settings_of(args))
-    write_outputs(args, comparison, data)
+    saved, notes = write_outputs(args, comparison, data)
     styler = Styler.for_stream(sys.stdout) if is_terminal(sys.stdout) else None
     print(render_comparison(comparison, styler, terminal_width(sys.stdout)))
     if args.details:
@@ -123,10 +125,15 @@ def handle(args: argparse.Namespace) -> int:
         diff = diff_runs(baseline, data, names=("baseline", "now"))
         print()
         print(render_diff(diff, styler, terminal_width(sys.stdout)))
+    try:
+        sys.stdout.flush()  # the notes on stderr come after the table
+    finally:
+        for say, message in notes:
+            say(message)
     if comparison.partial:
         warn(f"interrupted after {len(measurement.trials)} of {measurement.planned} runs")
         return EXIT_INTERRUPTED
-    return 1 if comparison.failed else 0
+    return 1 if comparison.failed or not saved else 0
 
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,18 +152,59 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def write_outputs(args: argparse.Namespace, comparison: Comparison, data: dict[str, Any]) -> None:
-    written = []
-    if args.json:
-        written.append(str(write_json(args.json, data)))
-    if args.csv:
-        written.append(str(write_csv(args.csv, data)))
-    if args.plot:
-        from futstrat.report.plot import plot_comparison
+Note = tuple[Callable[[str], None], str]
 
-        if comparison.results and any(r.summaries for r in comparison.results):
-            written.append(str(plot_comparison(comparison, args.plot)))
-        else:
-            warn(f"nothing to plot: no combination has a correct sample, so {args.plot} was not written")
-    if written:
-        print(f"wrote {', '.join(written)}", file=sys.stderr)
+
+def write_outputs(args: argparse.Namespace, comparison: Comparison, data: dict[str, Any]) -> tuple[bool, list[Note]]:
+    """Write the files asked for; False when one could not be written, and what to say about them.
+
+    The files are written before the table is printed (a reader that goes away must not cost them),
+    and what happened is said after it, where it is seen. An interrupted comparison never replaces a
+    file that may hold a complete one: its files then go beside them (``run.partial.json``). When a
+    write fails after all the measuring, the JSON, which holds every sample, is kept under a fresh
+    name elsewhere, so the measurement is not lost.
+    """
+    asked = {kind: path for kind, path in (("json", args.json), ("csv", args.csv), ("plot", args.plot)) if path}
+    targets = dict(asked)
+    if comparison.partial and any(_would_replace_a_complete_result(kind, path) for kind, path in asked.items()):
+        targets = {kind: str(beside(path, "partial")) for kind, path in asked.items()}
+    written: dict[str, str] = {}
+    notes: list[Note] = []
+    failures = []
+    for kind, path in targets.items():
+        try:
+            if kind == "json":
+                write_json(path, data)
+            elif kind == "csv":
+                write_csv(path, data)
+            elif comparison.results and any(r.summaries for r in comparison.results):
+                from futstrat.report.plot import plot_comparison
+
+                plot_comparison(comparison, path)
+            else:
+                notes.append((warn, f"nothing to plot: no combination has a correct sample, so {path} was not written"))
+                continue
+        except UsageError as exc:
+            failures.append(str(exc))
+            continue
+        except OSError as exc:
+            failures.append(f"cannot write {path}: {exc.strerror or exc}")
+            continue
+        written[kind] = path
+    if written and targets != asked:
+        kept = [asked[kind] for kind in written if os.path.lexists(asked[kind])]
+        kept_note = f"; {', '.join(kept)} {'is' if len(kept) == 1 else 'are'} kept as before" if kept else ""
+        notes.append((warn, f"interrupted: wrote the partial result to {', '.join(written.values())}{kept_note}"))
+    elif written:
+        notes.append((inform, f"wrote {', '.join(written.values())}"))
+    notes += [(fail, failure) for failure in failures]
+    if failures and "json" not in written:
+        notes.append(keep_elsewhere_and_say(json_text(data), "futstrat-compare"))
+    return not failures, notes
+
+
+def _would_replace_a_complete_result(kind: str, path: str) -> bool:
+    """Whether writing a partial result to ``path`` could destroy a complete one (only a saved JSON can tell)."""
+    if not os.path.lexists(path):
+        return False
+    return not (kind == "json" and holds_partial_comparison(path))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from futstrat.plugins import get_host
+from futstrat.report.files import keep_elsewhere
 
 
 def fail(message: str) -> None:
@@ -15,6 +17,18 @@ def fail(message: str) -> None:
 
 def warn(message: str) -> None:
     print(f"futstrat: warning: {message}", file=sys.stderr)
+
+
+def inform(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def keep_elsewhere_and_say(text: str, prefix: str) -> tuple[Callable[[str], None], str]:
+    """After a report file could not be written, keep its JSON under a fresh name; what to say about it."""
+    kept = keep_elsewhere(text, prefix, ".json")
+    if kept is None:
+        return fail, "the results could not be saved anywhere else either (tried the current and the temporary folder)"
+    return warn, f"the results are kept in {kept} instead"
 
 
 def print_json(data: Any) -> None:
