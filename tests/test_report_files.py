@@ -113,8 +113,13 @@ def _deeply_nested(depth):
         (lambda d: d["combinations"][0]["samples"].__setitem__(2, None),
          "combinations[0].samples[2] should be an object, got null"),
         (lambda d: d["combinations"][0]["samples"][1].update(total="fast"),
-         "combinations[0].samples[1].total should be a number of seconds (0 or more) or null, got a string 'fast'"),
+         "combinations[0].samples[1].total should be a number of seconds from 0 to 1,000,000,000, or null,"
+         " got a string 'fast'"),
         (lambda d: d["combinations"][0]["samples"][1].update(total=-1.0), "samples[1].total should be a number"),
+        (lambda d: d["combinations"][0]["samples"][1].update(compute=1e308), "samples[1].compute should be a number"),
+        (lambda d: d["combinations"][0]["samples"][1].update(wall=10**100),
+         "samples[1].wall should be a number of seconds from 0 to 1,000,000,000, or null, got an integer"
+         " 1000000000000000000000000000000000000..."),
         (lambda d: d["combinations"][0]["samples"][1].update(ok="yes"), "samples[1].ok should be true or false"),
         (lambda d: d["combinations"][0].update(start_method=["fork"]),
          "combinations[0].start_method should be a string or null, got a list"),
@@ -305,6 +310,15 @@ def test_a_folder_that_takes_no_new_file_is_refused_before_anything_is_measured(
         with pytest.raises(UsageError, match=f"cannot write {path}: "):
             files.check_writable(path)
         assert not os.path.exists(path)
+
+
+def test_a_full_file_system_is_refused_before_anything_is_measured(tmp_path, monkeypatch):
+    real = os.statvfs(tmp_path)
+    full = os.statvfs_result((*real[:3], 0, 0, *real[5:]))  # no free block, for root or anyone else
+    monkeypatch.setattr(files.os, "statvfs", lambda folder: full)
+    with pytest.raises(UsageError, match=f"cannot write {tmp_path}/x.json: the file system of the folder .* is full"):
+        files.check_writable(tmp_path / "x.json")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_symlink_loop_is_refused_in_one_line(tmp_path):

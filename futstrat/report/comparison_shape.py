@@ -18,6 +18,9 @@ from futstrat.measure.analysis import FIGURES
 #: Deeper than anything futstrat writes (a task's value included) and far below Python's recursion limit.
 MAX_NESTING = 100
 
+#: Longer than any run (about 30 years), and small enough that statistics on such times cannot overflow.
+MAX_SECONDS = 1e9
+
 #: The strings ``strict_json`` writes in place of infinities and NaN.
 NON_FINITE_NAMES = ("inf", "-inf", "nan")
 
@@ -71,11 +74,16 @@ def _is_finite_number(value: Any) -> bool:
         return False
 
 
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _expect(accepts: Callable[[Any], bool], expected: str) -> Check:
     def check(value: Any) -> str | None:
         if accepts(value):
             return None
-        shown = f"{json_type(value)} {value!r}" if isinstance(value, (int, float, str)) else json_type(value)
+        shown = f"{json_type(value)} {_short(value)}" if isinstance(value, (int, float, str)) else json_type(value)
         return f"should be {expected}, got {shown}"
 
     return check
@@ -94,8 +102,8 @@ number_or_null = _expect(
     lambda v: v is None or _is_finite_number(v) or v in NON_FINITE_NAMES, "a finite number or null"
 )
 seconds = _expect(
-    lambda v: v is None or (_is_finite_number(v) and v >= 0) or v in NON_FINITE_NAMES,
-    "a number of seconds (0 or more) or null",
+    lambda v: v is None or (_is_finite_number(v) and 0 <= v <= MAX_SECONDS) or v in NON_FINITE_NAMES,
+    f"a number of seconds from 0 to {MAX_SECONDS:,.0f}, or null",
 )
 
 SAMPLE_FIELDS: dict[str, Check] = {

@@ -111,7 +111,8 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     """Fail before a long measurement rather than after it, when the output cannot be written.
 
     It does what the final write does first: create a file beside the target (then removes it), which
-    is the only honest test on a read-only file system, in ``/proc`` or ``/sys``, or as root.
+    is the only honest test on a read-only file system, in ``/proc`` or ``/sys``, or as root. A file
+    system without a free block is refused too; one that fills up while measuring is the fallback's case.
     """
     target, _ = resolve_target(path)
     try:
@@ -121,6 +122,18 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     os.close(handle)
     with contextlib.suppress(OSError):
         os.unlink(temporary)
+    if _is_full(target.parent):
+        raise UsageError(f"cannot write {Path(path)}: the file system of the folder {target.parent} is full")
+
+
+def _is_full(folder: Path) -> bool:
+    """Whether not one block is left for this user (root may use the blocks kept back for it)."""
+    try:
+        space = os.statvfs(folder)
+    except OSError:
+        return False
+    left = space.f_bfree if os.geteuid() == 0 else space.f_bavail
+    return space.f_blocks > 0 and left == 0
 
 
 def beside(path: str | os.PathLike[str], tag: str) -> Path:
