@@ -205,6 +205,15 @@ def test_an_output_that_cannot_be_written_is_refused_before_measuring(option, su
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
+def test_two_outputs_naming_one_file_are_refused_before_measuring(tmp_path, capsys, no_measuring):
+    link = tmp_path / "link.csv"
+    link.symlink_to(tmp_path / "run.json")
+    assert main(["compare", "pi", *TINY, "--json", str(tmp_path / "run.json"), "--csv", str(link)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"futstrat: error: --json and --csv name the same file, {link}: give each its own\n"
+    assert list(tmp_path.iterdir()) == [link]
+
+
 def test_a_damaged_baseline_is_refused_before_measuring(tmp_path, capsys, no_measuring):
     baseline = tmp_path / "old.json"
     baseline.write_text(json.dumps({"schema": "futstrat-compare", "schema_version": 1, "combinations": [1, 2]}))

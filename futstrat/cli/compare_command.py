@@ -80,9 +80,13 @@ def add_parser(subparsers: Any) -> None:
 
 def check_outputs(args: argparse.Namespace) -> dict[str, Any] | None:
     """Everything that can fail after the measuring is tried before it; returns the loaded baseline."""
-    for path in (args.json, args.csv, args.plot):
+    seen: dict[str, str] = {}
+    for option, path in (("--json", args.json), ("--csv", args.csv), ("--plot", args.plot)):
         if path:
             check_writable(path)
+            same = seen.setdefault(os.path.realpath(path), option)
+            if same != option:
+                raise UsageError(f"{same} and {option} name the same file, {path}: give each its own")
     if args.plot:
         from futstrat.report.plot import check_plot_path
 
