@@ -56,7 +56,7 @@ def resolve_target(path: str | os.PathLike[str]) -> tuple[Path, os.stat_result |
         raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
     if status is not None and not stat.S_ISREG(status.st_mode):
         raise UsageError(f"cannot write {shown}: it is {kind_of(status.st_mode)}, not a regular file")
-    if not target.parent.is_dir():
+    if not os.path.isdir(target.parent):
         folder = f"{target.parent} (where the link points)" if os.path.islink(shown) else str(shown.parent)
         raise UsageError(f"cannot write {shown}: the folder {folder} does not exist")
     return target, status
@@ -104,7 +104,8 @@ def _keep_owner_and_mode(descriptor: int, status: os.stat_result) -> None:
     if (status.st_uid, status.st_gid) != (os.geteuid(), os.getegid()):
         with contextlib.suppress(OSError):  # only root may give a file away; then the owner changes
             os.fchown(descriptor, status.st_uid, status.st_gid)
-    os.fchmod(descriptor, stat.S_IMODE(status.st_mode))
+    with contextlib.suppress(OSError):  # some file systems (FAT, network shares) take no modes
+        os.fchmod(descriptor, stat.S_IMODE(status.st_mode))
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:
