@@ -35,6 +35,23 @@ from futstrat.worker_watch import WorkerDiedError
 T = TypeVar("T")
 
 _POOL_STOPPED = "the multiprocessing pool was terminated before this task finished"
+
+
+class ResultLostError(RuntimeError):
+    """A task's result or exception reached this process but could not be rebuilt from its pickle.
+
+    ``multiprocessing.Pool``'s result-handler thread dies of it, and with it every result still to
+    come, so everything outstanding fails with this instead of waiting for ever.
+    """
+
+    def __init__(self, causes: list[Exception]) -> None:
+        why = f" ({type(causes[0]).__name__}: {causes[0]})" if causes else ""
+        super().__init__(
+            f"a task's result or exception could not be rebuilt in this process from its pickle{why};"
+            " the pool can deliver no further result"
+        )
+
+
 _WATCH_INTERVAL_SECONDS = 0.05
 
 
@@ -50,11 +67,34 @@ def _chunked(items: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple
 
 class _RecordingPool(multiprocessing.pool.Pool):
     """A ``Pool`` that tells its owner about every worker process it creates, replacements included,
-    so that a worker that dies moments after it started is still seen to have died."""
+    so that a worker that dies moments after it started is still seen to have died; and about a
+    result that cannot be rebuilt from its pickle, which ends the pool's result handler."""
 
-    def __init__(self, *args: Any, on_new_process: Callable[[Any], None], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        on_new_process: Callable[[Any], None],
+        on_lost_result: Callable[[Exception], None],
+        **kwargs: Any,
+    ) -> None:
         self._on_new_process = on_new_process
+        self._on_lost_result = on_lost_result
         super().__init__(*args, **kwargs)
+
+    def _setup_queues(self) -> None:
+        super()._setup_queues()  # type: ignore[misc]
+        receive = self._quick_get  # type: ignore[has-type]
+
+        def receive_or_stop() -> Any:
+            try:
+                return receive()
+            except (OSError, EOFError):
+                raise
+            except Exception as exc:  # the handler would die of it with a traceback: end it quietly
+                self._on_lost_result(exc)
+                raise EOFError from exc
+
+        self._quick_get = receive_or_stop
 
     def Process(self, ctx: Any, *args: Any, **kwds: Any) -> Any:  # type: ignore[override]
         process = super().Process(ctx, *args, **kwds)
@@ -86,8 +126,14 @@ class PoolExecutor(Executor):
         context = mp_context if mp_context is not None else multiprocessing.get_context()
         self._processes = processes
         self._workers: list[Any] = []  # every worker process the pool has started, alive or not
+        self._lost_results: list[Exception] = []  # why the pool's result handler stopped, if it did
         self._pool: multiprocessing.pool.Pool = _RecordingPool(
-            processes, initializer, initargs, context=context, on_new_process=self._workers.append
+            processes,
+            initializer,
+            initargs,
+            context=context,
+            on_new_process=self._workers.append,
+            on_lost_result=self._lost_results.append,
         )
         self._lock = threading.RLock()
         self._queued: deque[_WorkItem] = deque()
@@ -96,7 +142,7 @@ class PoolExecutor(Executor):
         self._outstanding: set[Future[Any]] = set()
         self._shutdown = False
         self._closer: threading.Thread | None = None
-        self._broken: WorkerDiedError | None = None
+        self._broken: Exception | None = None
         self._stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch_workers, name="futstrat-pool-watcher", daemon=True)
         self._watcher.start()
@@ -206,21 +252,23 @@ class PoolExecutor(Executor):
             raise RuntimeError("cannot schedule new futures after shutdown")
 
     def _watch_workers(self) -> None:
-        watched = 0
+        """A pool worker never ends on its own while the pool runs (there is no maxtasksperchild), so
+        any worker that ended, with whatever exit code, died; and a result handler that stopped can
+        deliver nothing more."""
         while not self._stopping.wait(_WATCH_INTERVAL_SECONDS):
-            workers = self._workers[:]
-            for process in workers[watched:]:
+            for process in self._workers[:]:
                 if process.pid is None:
-                    break  # created but not started yet: look again next time
+                    continue  # created but not started yet: look again next time
                 exitcode = process.exitcode
-                if exitcode is not None and exitcode != 0 and not self._stopping.is_set():
+                if exitcode is not None and not self._stopping.is_set():
                     self._break(WorkerDiedError(process.pid, exitcode))
                     return
-            # Workers that ended cleanly never need another look.
-            while watched < len(workers) and workers[watched].pid is not None and workers[watched].exitcode == 0:
-                watched += 1
+            handler = getattr(self._pool, "_result_handler", None)
+            if handler is not None and not handler.is_alive() and not self._stopping.is_set():
+                self._break(ResultLostError(self._lost_results[:1]))
+                return
 
-    def _break(self, error: WorkerDiedError) -> None:
+    def _break(self, error: Exception) -> None:
         with self._lock:
             self._broken = error
             self._shutdown = True
@@ -238,6 +286,11 @@ class PoolExecutor(Executor):
 
     def _stop_pool(self) -> None:
         self._stopping.set()
+        handler = getattr(self._pool, "_result_handler", None)
+        if handler is not None and not handler.is_alive():
+            # The pool refuses to terminate while it waits for results that no handler can deliver.
+            with contextlib.suppress(AttributeError):
+                self._pool._cache.clear()  # type: ignore[attr-defined]
         self._pool.terminate()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -261,9 +314,9 @@ class PoolExecutor(Executor):
             if not outstanding:
                 break
             wait_futures(outstanding)
+        self._stopping.set()  # the workers are about to end, as told: not a death
         self._pool.close()
         self._pool.join()
-        self._stopping.set()
 
     def terminate(self) -> None:
         """Stop every worker now; futures still outstanding fail."""
