@@ -33,3 +33,10 @@ def test_an_error_in_the_block_ends_the_workers():
 def test_an_unknown_strategy_is_named():
     with pytest.raises(futstrat.UsageError, match="did you mean 'thread'"), futstrat.open_executor("thraed"):
         pass
+
+
+@pytest.mark.parametrize("workers", [0, -1, 2.5, "2", True])
+def test_a_count_of_workers_that_is_not_a_positive_whole_number_is_refused(workers):
+    with pytest.raises(ValueError, match="workers must be a whole number of at least 1"):  # noqa: SIM117
+        with futstrat.open_executor("thread", workers=workers):
+            pytest.fail("the executor opened")
