@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, InvalidStateError
+from concurrent.futures import CancelledError, Executor, Future, InvalidStateError
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from concurrent.futures import wait as wait_futures
 from typing import Any, TypeVar
@@ -110,9 +110,68 @@ class _WorkItem:
     kwargs: dict[str, Any]
 
 
+class _MapFeed:
+    """The chunks of one ``map()`` call, handed to the pool only as its workers take them.
+
+    The pool's task handler pulls this iterator; it yields a chunk only while fewer than ``limit`` of
+    its chunks are in the pool, so the rest stay here, where closing the map's iterator (or
+    ``shutdown(cancel_futures=True)``) withdraws them before they ever run.
+    """
+
+    def __init__(self, chunks: Iterator[Any], limit: int, abandoned: threading.Event) -> None:
+        self._chunks, self._limit, self._abandoned = chunks, limit, abandoned
+        self._room = threading.Condition()
+        self._in_pool = 0
+        self._feeding = True
+        self.withdrawn = False
+        self.cut_short = False  # some chunks were withdrawn: the results will not all come
+        self.ready = threading.Event()  # set once the pool's result object reports to done_one()
+
+    def __iter__(self) -> Iterator[Any]:
+        self.ready.wait()
+        try:
+            for chunk in self._chunks:
+                with self._room:
+                    while self._in_pool >= self._limit and not self._stopped():
+                        self._room.wait(_WATCH_INTERVAL_SECONDS)
+                    if self._stopped():
+                        self.cut_short = True
+                        return
+                    self._in_pool += 1
+                yield chunk
+        finally:
+            with self._room:
+                self._feeding = False
+                self._room.notify_all()
+
+    def _stopped(self) -> bool:
+        return self.withdrawn or self._abandoned.is_set()
+
+    def done_one(self) -> None:
+        with self._room:
+            self._in_pool -= 1
+            self._room.notify_all()
+
+    def withdraw(self) -> None:
+        with self._room:
+            self.withdrawn = True
+            self._room.notify_all()
+
+    def wait_until_drained(self) -> None:
+        """Until every chunk handed to the pool has come back and nothing more will be handed."""
+        with self._room:
+            while (self._feeding or self._in_pool > 0) and not self._abandoned.is_set():
+                self._room.wait(_WATCH_INTERVAL_SECONDS)
+
+
 class PoolExecutor(Executor):
     """An executor on a ``multiprocessing.Pool``; ``map`` and ``map_unordered`` use the pool's own
-    ``imap`` and ``imap_unordered`` with a chunk size."""
+    ``imap`` and ``imap_unordered`` with a chunk size.
+
+    Work reaches the pool only as its workers free up (one more than there are workers, as
+    ``ProcessPoolExecutor`` does), so a future is running only once a worker is about to take it, and
+    whatever waits here can still be cancelled.
+    """
 
     def __init__(
         self,
@@ -138,12 +197,14 @@ class PoolExecutor(Executor):
         self._lock = threading.RLock()
         self._queued: deque[_WorkItem] = deque()
         self._in_flight = 0
-        self._max_in_flight = max_in_flight or processes * 8
+        self._max_in_flight = max_in_flight or processes + 1
+        self._feeds: set[_MapFeed] = set()  # the map() calls still handing chunks to the pool
         self._outstanding: set[Future[Any]] = set()
         self._shutdown = False
         self._closer: threading.Thread | None = None
         self._broken: Exception | None = None
-        self._stopping = threading.Event()
+        self._stopping = threading.Event()  # the workers are about to end: none of them died
+        self._abandoned = threading.Event()  # terminated or broken: nothing more goes to the pool
         self._watcher = threading.Thread(target=self._watch_workers, name="futstrat-pool-watcher", daemon=True)
         self._watcher.start()
 
@@ -229,20 +290,44 @@ class PoolExecutor(Executor):
             chunksize = default_chunksize(len(items), self._processes)
         # The pool's own chunking returns a plain generator without a timeout; chunks made here
         # travel one per pool task, so every wait for a result can be bounded.
-        chunks = method(functools.partial(_apply_to_chunk, fn), _chunked(items, chunksize), 1)
-        return (result for chunk in self._results_until(chunks, deadline) for result in chunk)
+        feed = _MapFeed(_chunked(items, chunksize), self._max_in_flight, self._abandoned)
+        with self._lock:
+            self._feeds.add(feed)
+        results = method(functools.partial(_apply_to_chunk, fn), iter(feed), 1)
+        # The pool's result handler calls _set(index, outcome) for each chunk that comes back.
+        handle = results._set
 
-    def _results_until(self, results: Any, deadline: float | None) -> Iterator[Any]:
-        while True:
-            try:
-                yield results.next(timeout=_WATCH_INTERVAL_SECONDS)
-            except StopIteration:
-                return
-            except multiprocessing.TimeoutError:
-                if self._broken is not None:
-                    raise self._broken from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise FuturesTimeoutError() from None
+        def chunk_back(index: int, outcome: Any) -> None:
+            handle(index, outcome)
+            feed.done_one()
+
+        results._set = chunk_back
+        feed.ready.set()
+        return self._results_until(feed, results, deadline)
+
+    def _results_until(self, feed: _MapFeed, results: Any, deadline: float | None) -> Iterator[Any]:
+        """The map's results, one by one; closing this iterator withdraws the chunks not yet started."""
+        try:
+            while True:
+                try:
+                    chunk = results.next(timeout=_WATCH_INTERVAL_SECONDS)
+                except StopIteration:
+                    if feed.cut_short:
+                        raise self._broken or CancelledError() from None
+                    return
+                except multiprocessing.TimeoutError:
+                    if self._broken is not None:
+                        raise self._broken from None
+                    if self._abandoned.is_set():
+                        raise RuntimeError(_POOL_STOPPED) from None
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise FuturesTimeoutError() from None
+                    continue
+                yield from chunk
+        finally:
+            feed.withdraw()
+            with self._lock:
+                self._feeds.discard(feed)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _refuse_after_shutdown(self) -> None:
@@ -285,6 +370,7 @@ class PoolExecutor(Executor):
                     future.set_exception(error)
 
     def _stop_pool(self) -> None:
+        self._abandoned.set()
         self._stopping.set()
         handler = getattr(self._pool, "_result_handler", None)
         if handler is not None and not handler.is_alive():
@@ -299,6 +385,8 @@ class PoolExecutor(Executor):
             if cancel_futures:
                 while self._queued:
                     self._queued.popleft().future.cancel()
+                for feed in self._feeds:
+                    feed.withdraw()
             if self._closer is None:
                 self._closer = threading.Thread(
                     target=self._close_when_drained, name="futstrat-pool-closer", daemon=True
@@ -314,6 +402,10 @@ class PoolExecutor(Executor):
             if not outstanding:
                 break
             wait_futures(outstanding)
+        with self._lock:
+            feeds = list(self._feeds)
+        for feed in feeds:
+            feed.wait_until_drained()
         self._stopping.set()  # the workers are about to end, as told: not a death
         self._pool.close()
         self._pool.join()
