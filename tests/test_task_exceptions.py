@@ -7,15 +7,25 @@ like any other, and no task runs twice to find out which one raised.
 
 from __future__ import annotations
 
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
+from concurrent.futures import BrokenExecutor, Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
+from futstrat.builtin.strategies import BUILTIN_STRATEGIES
+from futstrat.dispatch import Dispatcher, TaskFailedError
 from futstrat.execution import CtrlCInterrupt, WatchdogAlarm
+from futstrat.model import Task
 from futstrat.workers import Chunk, StandInTaskError, run_chunk
 from tests.faults import NeedsTwoArgumentsError, OddBaseError
-from tests.test_faults import PROCESS_STRATEGIES, STRATEGIES, futstrat_isolated, run_fault
+from tests.test_faults import PROCESS_STRATEGIES, ROOT, STRATEGIES, futstrat_isolated, run_fault
 
 ODD = {
     "sysexit": ("SystemExit: 0", "sys.exit(0)"),
@@ -157,3 +167,68 @@ def test_the_serial_executor_puts_a_task_s_base_exception_into_its_future():
     assert isinstance(executor.submit(exit_with, 0).exception(timeout=0), SystemExit)
     with pytest.raises(WatchdogAlarm):
         executor.submit(raise_this, WatchdogAlarm())
+
+
+# -- dead workers ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("attempt", range(6))
+def test_a_worker_killed_between_results_is_named_every_time(attempt):
+    # Each task is short, so the next submit often meets the pool already broken; and no
+    # "Bad file descriptor" traceback from concurrent.futures at exit.
+    result, _ = run_fault(
+        "process", "kill", "--param", "at=150", "--param", "tasks=400", "--chunksize", "1", "--timeout", "30", limit=45
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "killed by SIGKILL while running task 150 (misbehave(150, 'kill', ''))" in result.stdout, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+class BreaksAfterFirstCall(Executor):
+    """An executor whose pool broke after its first task: as a ProcessPoolExecutor whose worker died."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls += 1
+        if self.calls > 1:
+            raise BrokenProcessPool("A child process terminated abruptly")
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        self.calls += 1
+        if self.calls > 1:
+            raise BrokenProcessPool("A child process terminated abruptly")
+        return iter([fn(*args) for args in zip(*iterables)])
+
+
+@pytest.mark.parametrize("strategy", ["process", "process-map"])
+def test_a_pool_found_broken_at_submit_is_a_task_failure_like_a_broken_future(strategy):
+    spec = next(spec for spec in BUILTIN_STRATEGIES if spec.name == strategy)
+    dispatcher = Dispatcher(
+        BreaksAfterFirstCall(), spec, [Task(abs, (-i,)) for i in range(40)], None,
+        board=None, workers=2, deadline=time.monotonic() + 30, chunksize=2, track_each_task=False,
+    )  # fmt: skip
+    with pytest.raises(TaskFailedError) as raised:
+        list(dispatcher.chunk_results())
+    assert isinstance(raised.value.error, BrokenExecutor)
+
+
+def test_a_real_ctrl_c_during_a_serial_task_still_reads_as_interrupted():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "futstrat", "run", "tests.faults:fault", "--strategy", "serial", "--param", "kind=hang"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        time.sleep(1.5)  # inside the hanging task
+        assert process.poll() is None
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
