@@ -40,3 +40,26 @@ def test_a_count_of_workers_that_is_not_a_positive_whole_number_is_refused(worke
     with pytest.raises(ValueError, match="workers must be a whole number of at least 1"):  # noqa: SIM117
         with futstrat.open_executor("thread", workers=workers):
             pytest.fail("the executor opened")
+
+
+class RebuildsWithTwoArguments:
+    """Pickles, but cannot be rebuilt in the parent: its pickle calls the constructor with arguments."""
+
+    def __reduce__(self):
+        return (RebuildsWithTwoArguments, (1, 2))
+
+
+def make_unrebuildable():
+    return RebuildsWithTwoArguments()
+
+
+@pytest.mark.parametrize("strategy", ["pool-map", "pool-async"])
+def test_a_result_that_cannot_be_rebuilt_fails_the_future_instead_of_hanging(strategy, capfd):
+    from futstrat.builtin.pool_executor import ResultLostError
+
+    with futstrat.open_executor(strategy, workers=2) as executor:
+        future = executor.submit(make_unrebuildable)
+        error = future.exception(timeout=10)
+        assert isinstance(error, ResultLostError)
+        assert "RebuildsWithTwoArguments" in str(error)
+    assert "Traceback" not in capfd.readouterr().err
