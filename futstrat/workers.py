@@ -228,7 +228,7 @@ def _run_items(chunk: Chunk, each: bool, kwargs: dict[str, Any], at: _Position) 
     at.pending = pending
     if kwargs:
         return [fn(item, **kwargs) for item in pending]
-    return list(map(fn, pending))
+    return [fn(item) for item in pending]
 
 
 def _run_calls(chunk: Chunk, each: bool, kwargs: dict[str, Any], at: _Position) -> list[Any]:

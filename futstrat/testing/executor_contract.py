@@ -9,6 +9,7 @@ plugin and users' code all rely on them.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import multiprocessing
 import threading
 import time
@@ -310,7 +311,7 @@ class ExecutorContract:
             [str(traces)] * count,
             range(count),
         )
-        assert call_within(self.patience, lambda: next(results), "next() on map") == 0
+        assert call_within(self.patience, functools.partial(next, results), "next() on map") == 0
         close = getattr(results, "close", None)
         if close is not None:
             close()

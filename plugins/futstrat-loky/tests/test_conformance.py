@@ -22,6 +22,7 @@ class TestLokyStrategy(ExecutorContract):
 
 class TestLokyReusableStrategy(ExecutorContract):
     handed_out_ahead = LOKY_HANDS_OUT_AHEAD
+
     @pytest.fixture
     def executor_spec(self) -> str:
         return "loky-reusable"
