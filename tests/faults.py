@@ -35,10 +35,7 @@ class NeedsTwoArgumentsError(Exception):
         super().__init__(f"{what} (code {code})")
 
 
-def misbehave(index: int, kind: str, log: str = "") -> int:
-    if log:  # a side effect each run of a task leaves, so a task run twice shows
-        with open(log, "a") as out:
-            out.write(f"{index}\n")
+def misbehave(index: int, kind: str) -> int:
     if kind == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     elif kind == "exit":
@@ -81,7 +78,6 @@ class FaultWorkload(futstrat.Workload):
         futstrat.Param("kind", str, "none", "which fault: " + ", ".join(FAULTS)),
         futstrat.Param("at", int, 1, "the task that suffers it", minimum=0),
         futstrat.Param("tasks", int, 4, "how many tasks", minimum=1),
-        futstrat.Param("log", str, "", "a file every task appends its index to as it runs"),
     )
 
     def tasks(self, params: Mapping[str, Any], plan: futstrat.PlanContext) -> Iterable[futstrat.Task]:
@@ -92,7 +88,7 @@ class FaultWorkload(futstrat.Workload):
             elif index == at and kind == "lambda":
                 yield futstrat.Task(lambda i: i, (index,))
             else:
-                yield futstrat.Task(misbehave, (index, kind if index == at else "none", params["log"]))
+                yield futstrat.Task(misbehave, (index, kind if index == at else "none"))
 
     def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> int:
         return sum(results)
