@@ -63,3 +63,17 @@ def test_a_result_that_cannot_be_rebuilt_fails_the_future_instead_of_hanging(str
         assert isinstance(error, ResultLostError)
         assert "RebuildsWithTwoArguments" in str(error)
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("strategy", ["pool-map", "pool-imap"])
+def test_letting_go_of_a_pool_map_before_its_first_result_withdraws_what_has_not_started(strategy, tmp_path):
+    from futstrat.testing import tasks
+    from futstrat.testing.tasks import Gate
+
+    gate, traces = Gate(tmp_path), tmp_path / "traces"
+    traces.mkdir()
+    with futstrat.open_executor(strategy, workers=2) as executor:
+        results = executor.map(tasks.wait_at_gate_then_trace, [gate.key] * 20, [30] * 20, [str(traces)] * 20, range(20))
+        del results
+        gate.open()
+    assert len(list(traces.glob("ran-*"))) <= 3  # the two running and the one handed out ahead

@@ -164,6 +164,27 @@ class _MapFeed:
                 self._room.wait(_WATCH_INTERVAL_SECONDS)
 
 
+class _MapResults(Iterator[T]):
+    """A ``map()``'s results. Closing it, or letting go of it, withdraws the chunks not yet handed to
+    the pool, even before its first result was asked for (a bare generator cannot: until it has
+    started, closing it runs none of its code)."""
+
+    def __init__(self, results: Iterator[T], release: Callable[[], None]) -> None:
+        self._results, self._release = results, release
+
+    def __next__(self) -> T:
+        return next(self._results)
+
+    def close(self) -> None:
+        self._release()
+        close = getattr(self._results, "close", None)
+        if close is not None:
+            close()
+
+    def __del__(self) -> None:
+        self._release()
+
+
 class PoolExecutor(Executor):
     """An executor on a ``multiprocessing.Pool``; ``map`` and ``map_unordered`` use the pool's own
     ``imap`` and ``imap_unordered`` with a chunk size.
@@ -291,9 +312,9 @@ class PoolExecutor(Executor):
         # The pool's own chunking returns a plain generator without a timeout; chunks made here
         # travel one per pool task, so every wait for a result can be bounded.
         feed = _MapFeed(_chunked(items, chunksize), self._max_in_flight, self._abandoned)
+        results = method(functools.partial(_apply_to_chunk, fn), iter(feed), 1)
         with self._lock:
             self._feeds.add(feed)
-        results = method(functools.partial(_apply_to_chunk, fn), iter(feed), 1)
         # The pool's result handler calls _set(index, outcome) for each chunk that comes back.
         handle = results._set
 
@@ -303,7 +324,12 @@ class PoolExecutor(Executor):
 
         results._set = chunk_back
         feed.ready.set()
-        return self._results_until(feed, results, deadline)
+        return _MapResults(self._results_until(feed, results, deadline), functools.partial(self._release, feed))
+
+    def _release(self, feed: _MapFeed) -> None:
+        feed.withdraw()
+        with self._lock:
+            self._feeds.discard(feed)
 
     def _results_until(self, feed: _MapFeed, results: Any, deadline: float | None) -> Iterator[Any]:
         """The map's results, one by one; closing this iterator withdraws the chunks not yet started."""
@@ -325,9 +351,7 @@ class PoolExecutor(Executor):
                     continue
                 yield from chunk
         finally:
-            feed.withdraw()
-            with self._lock:
-                self._feeds.discard(feed)
+            self._release(feed)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _refuse_after_shutdown(self) -> None:
