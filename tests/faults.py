@@ -47,6 +47,8 @@ def misbehave(index: int, kind: str) -> int:
     elif kind == "segfault":
         ctypes.string_at(0)
     elif kind == "hang":
+        if os.environ.get("FAULTS_HANG_MARK"):  # tells a test that the task is under way
+            open(os.environ["FAULTS_HANG_MARK"], "w").close()
         time.sleep(3600)
     elif kind == "raise":
         raise ValueError(f"task {index} failed on purpose")

@@ -215,13 +215,17 @@ def test_a_pool_found_broken_at_submit_is_a_task_failure_like_a_broken_future(st
     assert isinstance(raised.value.error, BrokenExecutor)
 
 
-def test_a_real_ctrl_c_during_a_serial_task_still_reads_as_interrupted():
+def test_a_real_ctrl_c_during_a_serial_task_still_reads_as_interrupted(tmp_path):
+    mark = tmp_path / "task-started"
     process = subprocess.Popen(
         [sys.executable, "-m", "futstrat", "run", "tests.faults:fault", "--strategy", "serial", "--param", "kind=hang"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True,
+        env={**os.environ, "FAULTS_HANG_MARK": str(mark)},
     )  # fmt: skip
     try:
-        time.sleep(1.5)  # inside the hanging task
+        give_up = time.monotonic() + 30
+        while not mark.exists() and time.monotonic() < give_up:  # until the task is under way
+            time.sleep(0.02)
         assert process.poll() is None
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=10)
