@@ -22,7 +22,7 @@ from futstrat.chunking import (
 from futstrat.errors import FutstratError
 from futstrat.model import Dispatch, ExecutorSpec, Task
 from futstrat.peers import PeerFutureBoard, describe_cycle
-from futstrat.workers import Chunk, run_chunk
+from futstrat.workers import Chunk, StandInTaskError, run_chunk
 
 
 class RunTimedOutError(FutstratError):
@@ -37,11 +37,15 @@ class TaskFailedError(FutstratError):
         where = "a task" if index is None else f"task {index}"
         if task is not None:
             where += f" ({describe_call(task)})"
-        super().__init__(f"{where} raised {type(error).__name__}: {error}")
+        kind = error.type_name if isinstance(error, StandInTaskError) else type(error).__name__
+        message = str(error)
+        super().__init__(f"{where} raised {kind}: {message}" if message else f"{where} raised {kind}")
 
     @property
     def remote_traceback(self) -> str | None:
         """The traceback from the worker process, when the executor carried it back."""
+        if isinstance(self.error, StandInTaskError):
+            return self.error.worker_traceback.strip()
         cause = self.error.__cause__
         text = getattr(cause, "tb", None) or (str(cause) if cause is not None else None)
         return text.strip() if isinstance(text, str) else None
@@ -162,7 +166,10 @@ class Dispatcher:
 
     def _submit(self, chunk: Chunk) -> Future[Any]:
         self._in_flight[chunk.start] = chunk
-        future = self.executor.submit(self.call, chunk)
+        try:
+            future = self.executor.submit(self.call, chunk)
+        except BrokenExecutor as exc:  # a worker died since the last result came back: the same failure
+            raise self._failure(chunk.start, exc) from exc
         if self.board is not None:
             for index in range(chunk.start, chunk.end + 1):
                 self.board.publish(index, future)
@@ -233,7 +240,10 @@ class Dispatcher:
             return None
         for chunk in chunks:
             self._in_flight[chunk.start] = chunk
-        return chunks, mapper(self.call, chunks, timeout=self._remaining(), chunksize=1)
+        try:
+            return chunks, mapper(self.call, chunks, timeout=self._remaining(), chunksize=1)
+        except BrokenExecutor as exc:  # a worker died since the last result came back: the same failure
+            raise self._failure(chunks[0].start, exc) from exc
 
     def _gather_window(self, chunks: list[Chunk], outcomes: Iterator[Any]) -> Iterator[list[Any]]:
         in_order = InOrder(chunks[0].start)

@@ -30,7 +30,7 @@ from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
 from futstrat.readiness import wait_until_ready
 from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
-from futstrat.workers import initialize_worker
+from futstrat.workers import PassesThroughTasks, initialize_worker
 
 if TYPE_CHECKING:
     from futstrat.model import SharingSession
@@ -44,16 +44,22 @@ class UnpicklableTaskError(FutstratError):
     """A task cannot be sent to a worker process."""
 
 
-class WatchdogAlarm(BaseException):
+class WatchdogAlarm(PassesThroughTasks):
     """Raised in the calling thread when the run's time is up while a task runs right there (serial).
 
     A BaseException, like KeyboardInterrupt, so that task code catching Exception cannot swallow it.
     """
 
 
+class CtrlCInterrupt(KeyboardInterrupt, PassesThroughTasks):
+    """The user's Ctrl-C, raised into a task that runs in the calling thread: still "interrupted",
+    where a task's own ``raise KeyboardInterrupt`` is that task's failure."""
+
+
 @contextlib.contextmanager
 def alarm_at(deadline: float) -> Iterator[None]:
-    """Interrupt the calling thread at ``deadline``: the watchdog for tasks that run in it.
+    """Interrupt the calling thread at ``deadline``: the watchdog for tasks that run in it. A Ctrl-C
+    meanwhile raises :class:`CtrlCInterrupt`, which passes through the task as the alarm does.
 
     Signals reach only the main thread, so elsewhere this bounds nothing and the caller must rely on
     the deadline checks between tasks.
@@ -65,7 +71,14 @@ def alarm_at(deadline: float) -> Iterator[None]:
     def ring(signum: int, frame: object) -> None:
         raise WatchdogAlarm
 
+    def interrupt(signum: int, frame: object) -> None:
+        raise CtrlCInterrupt
+
     previous = signal.signal(signal.SIGALRM, ring)
+    # Only where Ctrl-C would raise KeyboardInterrupt anyway: someone else's handler stays in place.
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
     earlier, _ = signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 0.001))
     armed = time.monotonic()
     try:
@@ -73,6 +86,8 @@ def alarm_at(deadline: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)
         if earlier:  # someone else's alarm (a test's time limit) was armed: put back what is left of it
             signal.setitimer(signal.ITIMER_REAL, max(earlier - (time.monotonic() - armed), 0.001))
 
@@ -272,11 +287,12 @@ class RunExecution:
 
     def _first_dead_worker(self) -> tuple[int | None, int | None]:
         """The worker whose death broke the pool. Its pipe closes a moment before the process can be
-        reaped, so its exit code may take that moment to be known."""
+        reaped, so its exit code may take that moment to be known. Workers do not end on their own
+        while the pool runs, so one that ended with code 0 (a task's ``os._exit(0)``) died too."""
         give_up = time.monotonic() + _EXIT_CODE_PATIENCE_SECONDS
         while True:
             codes: dict[int, int | None] = getattr(self.executor, "worker_exit_codes", dict)()
-            dead = {pid: code for pid, code in codes.items() if code not in (None, 0)}
+            dead = {pid: code for pid, code in codes.items() if code is not None}
             # A broken ProcessPoolExecutor ends the survivors with SIGTERM itself: wait for the death
             # it did not cause, and settle for the others only when that does not show.
             ours = {pid: code for pid, code in dead.items() if code != -signal.SIGTERM}

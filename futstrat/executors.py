@@ -19,12 +19,17 @@ def open_executor(
 ) -> Iterator[Executor]:
     """Start the strategy's executor and shut it down when the block ends.
 
-    When the block raises, the workers are ended at once (``terminate()``) instead of being waited for,
-    so an error or Ctrl-C does not hang on a stuck task::
+    ``workers`` defaults to the usable CPUs; zero, a negative number or a non-integer raise
+    ``ValueError``, as ``concurrent.futures`` does. When the block raises, the workers are ended at
+    once (``terminate()``) instead of being waited for, so an error or Ctrl-C does not hang on a stuck
+    task::
 
         with futstrat.open_executor("pool-async", workers=4) as executor:
             print(list(executor.map(abs, [-1, -2])))
     """
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        # As concurrent.futures does: a count of no workers is a mistake, not a request for the default.
+        raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
     spec = strategy if isinstance(strategy, ExecutorSpec) else get_host().registry.strategies.get(strategy)
     if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
         raise UsageError(f"unknown start method {start_method!r}")

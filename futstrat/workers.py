@@ -130,60 +130,161 @@ def initialize_worker(
 # -- running a chunk ------------------------------------------------------------------------------
 
 
+class PassesThroughTasks(BaseException):
+    """An exception futstrat itself raises into task code (the watchdog's alarm, a Ctrl-C while tasks
+    run in the calling thread): :func:`run_chunk` lets it through, where it turns anything else a task
+    raises into a task failure."""
+
+
+class StandInTaskError(Exception):
+    """What a worker sends back in place of an exception that must not travel as it is.
+
+    A task's ``SystemExit``, ``KeyboardInterrupt`` or other ``BaseException`` would end the worker or
+    decide the run's exit code, and an exception that cannot be rebuilt from its pickle would break the
+    executor's result channel: this ordinary, always picklable exception keeps the original type's
+    name, its message and the worker's traceback text instead.
+    """
+
+    def __init__(self, type_module: str, type_name: str, message: str, worker_traceback: str) -> None:
+        super().__init__(type_module, type_name, message, worker_traceback)
+        self.type_module, self.type_name = type_module, type_name
+        self.message, self.worker_traceback = message, worker_traceback
+
+    @classmethod
+    def of(cls, error: BaseException) -> StandInTaskError:
+        import traceback  # only a failing chunk pays for it
+
+        kind = type(error)
+        text = "".join(traceback.format_exception(kind, error, error.__traceback__))
+        return cls(kind.__module__, kind.__qualname__, str(error), text)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            StandInTaskError,
+            (self.type_module, self.type_name, self.message, self.worker_traceback),
+            getattr(self, "__dict__", None),
+        )
+
+
 def run_chunk(extra: dict[str, Any] | None, each: bool, chunk: Chunk) -> tuple[int, float, list[Any]]:
     """Run a chunk of tasks in a worker: ``(its start, seconds it took, results in order)``.
 
     Module-level so that it pickles by reference under every start method. With ``each`` the tracker
     notes every task (a per-task timeout needs that); otherwise it notes the chunk once, which keeps a
-    chunk of tiny tasks close to the cost of the calls themselves.
+    chunk of tiny tasks close to the cost of the calls themselves. Each task runs once: when one raises,
+    the index of the one that raised travels back with the exception.
     """
     started = time.perf_counter()
+    note_task_started(chunk.start, chunk.end)
     kwargs = _resolved(extra) if extra else {}
-    index = chunk.start
-    note_task_started(index, chunk.end)
+    at = _Position(chunk.start)
     try:
-        if chunk.fn is not None:
-            fn = chunk.fn
-            if each:
-                results = []
-                for index, item in enumerate(chunk.items, chunk.start):
-                    note_task_started(index, index)
-                    results.append(fn(item, **kwargs))
-            elif kwargs:
-                results = [fn(item, **kwargs) for item in chunk.items]
-            else:
-                results = [fn(item) for item in chunk.items]
-        else:
-            results = []
-            for index, (call, args) in enumerate(chunk.calls, chunk.start):
-                if each:
-                    note_task_started(index, index)
-                results.append(call(*args, **kwargs))
-    except Exception as exc:
-        # Travels back with the exception (pickled with its __dict__), so the parent can say which task
-        # raised. In a tight loop over items the index is found again from the item that failed.
-        if chunk.fn is not None and not each:
-            index = chunk.start + _position_of_failure(chunk, kwargs)
-        with contextlib.suppress(AttributeError, TypeError):
-            exc.futstrat_task_index = index  # type: ignore[attr-defined]
+        results = _run_items(chunk, each, kwargs, at) if chunk.fn is not None else _run_calls(chunk, each, kwargs, at)
+    except PassesThroughTasks:
         raise
+    except BaseException as error:
+        stand_in = _stand_in_for(error, at.failed_task(chunk))
+        if stand_in is None:
+            raise
+        raise stand_in from None
     finally:
         note_task_finished()
     return chunk.start, time.perf_counter() - started, results
+
+
+class _Position:
+    """How far a chunk got: the task running, or the iterator over a tight chunk's items, which knows
+    how many it has handed out without costing the loop anything."""
+
+    __slots__ = ("index", "pending")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.pending: Any = None
+
+    def failed_task(self, chunk: Chunk) -> int:
+        if self.pending is None:
+            return self.index
+        left: int = self.pending.__length_hint__()
+        return chunk.start + len(chunk.items) - left - 1
+
+
+def _run_items(chunk: Chunk, each: bool, kwargs: dict[str, Any], at: _Position) -> list[Any]:
+    fn = chunk.fn
+    assert fn is not None
+    if each:
+        results = []
+        for index, item in enumerate(chunk.items, chunk.start):
+            at.index = index
+            note_task_started(index, index)
+            results.append(fn(item, **kwargs))
+        return results
+    pending = iter(chunk.items)
+    if not hasattr(pending, "__length_hint__"):  # an iterator that cannot say how far it got
+        pending = _Counting(pending, len(chunk.items))
+    at.pending = pending
+    if kwargs:
+        return [fn(item, **kwargs) for item in pending]
+    return [fn(item) for item in pending]
+
+
+def _run_calls(chunk: Chunk, each: bool, kwargs: dict[str, Any], at: _Position) -> list[Any]:
+    results = []
+    for index, (call, args) in enumerate(chunk.calls, chunk.start):
+        at.index = index
+        if each:
+            note_task_started(index, index)
+        results.append(call(*args, **kwargs))
+    return results
+
+
+class _Counting:
+    """An iterator that counts down what is left, for items whose own iterator cannot."""
+
+    __slots__ = ("_items", "_left")
+
+    def __init__(self, items: Any, left: int) -> None:
+        self._items, self._left = items, left
+
+    def __iter__(self) -> _Counting:
+        return self
+
+    def __next__(self) -> Any:
+        item = next(self._items)
+        self._left -= 1
+        return item
+
+    def __length_hint__(self) -> int:
+        return self._left
+
+
+def _stand_in_for(error: BaseException, index: int) -> StandInTaskError | None:
+    """Mark the task's exception with the index of the task that raised (it travels back in the
+    exception's ``__dict__``); return a stand-in when the original must not go on as it is."""
+    if isinstance(error, Exception):
+        with contextlib.suppress(AttributeError, TypeError):
+            error.futstrat_task_index = index  # type: ignore[attr-defined]
+        if _survives_pickling(error):
+            return None
+    stand_in = StandInTaskError.of(error)
+    stand_in.futstrat_task_index = index  # type: ignore[attr-defined]
+    return stand_in
+
+
+def _survives_pickling(error: BaseException) -> bool:
+    import pickle  # already loaded in any process worker; only a failing chunk pays for it
+
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return False
+    return True
 
 
 def _resolved(extra: dict[str, Any]) -> dict[str, Any]:
     from futstrat.sharing import resolve  # only tasks that share state pay for it
 
     return {name: resolve(value) for name, value in extra.items()}
-
-
-def _position_of_failure(chunk: Chunk, kwargs: dict[str, Any]) -> int:
-    """Which item of a failed chunk raises: run again, one by one, only when a chunk has failed."""
-    assert chunk.fn is not None
-    for position, item in enumerate(chunk.items):
-        try:
-            chunk.fn(item, **kwargs)
-        except Exception:
-            return position
-    return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -17,8 +18,21 @@ from typing import Any
 import futstrat
 
 #: Faults that end the worker process: on a thread strategy they would end the test run itself.
-PROCESS_ONLY = {"kill", "exit", "segfault", "unpicklable-result", "unpicklable-argument", "lambda"}
-FAULTS = sorted(PROCESS_ONLY | {"hang", "raise"})
+PROCESS_ONLY = {"kill", "exit", "exit0", "segfault", "unpicklable-result", "unpicklable-argument", "lambda"}
+#: Exceptions a task raises that are not an ordinary ``Exception``, or cannot be rebuilt from a pickle.
+ODD_EXCEPTIONS = {"sysexit", "sysexit3", "keyboardinterrupt", "baseexception", "unrebuildable"}
+FAULTS = sorted(PROCESS_ONLY | ODD_EXCEPTIONS | {"hang", "raise"})
+
+
+class OddBaseError(BaseException):
+    """Neither an Exception nor one of Python's own BaseExceptions."""
+
+
+class NeedsTwoArgumentsError(Exception):
+    """Pickles, but cannot be rebuilt from its pickle: its constructor needs more than its args."""
+
+    def __init__(self, what: str, code: int) -> None:
+        super().__init__(f"{what} (code {code})")
 
 
 def misbehave(index: int, kind: str) -> int:
@@ -26,15 +40,33 @@ def misbehave(index: int, kind: str) -> int:
         os.kill(os.getpid(), signal.SIGKILL)
     elif kind == "exit":
         os._exit(3)
+    elif kind == "exit0":
+        os._exit(0)
+    elif kind in ODD_EXCEPTIONS:
+        raise_odd_exception(index, kind)
     elif kind == "segfault":
         ctypes.string_at(0)
     elif kind == "hang":
+        if os.environ.get("FAULTS_HANG_MARK"):  # tells a test that the task is under way
+            open(os.environ["FAULTS_HANG_MARK"], "w").close()
         time.sleep(3600)
     elif kind == "raise":
         raise ValueError(f"task {index} failed on purpose")
     elif kind == "unpicklable-result":
         return threading.Lock()  # type: ignore[return-value]
     return index
+
+
+def raise_odd_exception(index: int, kind: str) -> None:
+    if kind == "sysexit":
+        sys.exit(0)
+    elif kind == "sysexit3":
+        sys.exit(3)
+    elif kind == "keyboardinterrupt":
+        raise KeyboardInterrupt
+    elif kind == "baseexception":
+        raise OddBaseError(f"task {index} raised a BaseException")
+    raise NeedsTwoArgumentsError(f"task {index} failed on purpose", 7)
 
 
 def takes_anything(index: int, _payload: object) -> int:
@@ -71,3 +103,32 @@ class FaultWorkload(futstrat.Workload):
 
 
 fault = FaultWorkload()
+
+
+def logged_task(item: tuple[int, int, str]) -> int:
+    """Append the task's index to the log, then return it; the task at ``fail_at`` raises."""
+    index, fail_at, log = item
+    with open(log, "a") as out:
+        out.write(f"{index}\n")
+    if index == fail_at:
+        raise ValueError(f"task {index} failed on purpose")
+    return index
+
+
+class LoggedFaultWorkload(FaultWorkload):
+    """Map-style tasks (one function over items, sent in tight chunks) that leave a trace each time
+    they run, so a task run twice shows."""
+
+    name = "logged-fault"
+    description = "map-style tasks that log each run; one raises"
+    params = (
+        futstrat.Param("at", int, 1, "the task that raises", minimum=0),
+        futstrat.Param("tasks", int, 4, "how many tasks", minimum=1),
+        futstrat.Param("log", str, "", "the file every task appends its index to as it runs"),
+    )
+
+    def tasks(self, params: Mapping[str, Any], plan: futstrat.PlanContext) -> Iterable[futstrat.Task]:
+        return futstrat.TaskMap(logged_task, [(index, params["at"], params["log"]) for index in range(params["tasks"])])
+
+
+logged_fault = LoggedFaultWorkload()

@@ -14,6 +14,8 @@ class TestSerialExecutor(ExecutorContract):
 
 
 class TestThreadExecutor(ExecutorContract):
+    handed_out_ahead = 0  # a task waits in the queue until a thread takes it
+
     @pytest.fixture
     def executor_spec(self):
         return "thread"
@@ -32,18 +34,24 @@ class TestProcessMapExecutor(ExecutorContract):
 
 
 class TestPoolMapExecutor(ExecutorContract):
+    handed_out_ahead = 1  # a task waits in the parent until a worker is about to be free
+
     @pytest.fixture
     def executor_spec(self):
         return "pool-map"
 
 
 class TestPoolImapExecutor(ExecutorContract):
+    handed_out_ahead = 1  # a task waits in the parent until a worker is about to be free
+
     @pytest.fixture
     def executor_spec(self):
         return "pool-imap"
 
 
 class TestPoolAsyncExecutor(ExecutorContract):
+    handed_out_ahead = 1  # a task waits in the parent until a worker is about to be free
+
     @pytest.fixture
     def executor_spec(self):
         return "pool-async"

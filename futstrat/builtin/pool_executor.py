@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, InvalidStateError
+from concurrent.futures import CancelledError, Executor, Future, InvalidStateError
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from concurrent.futures import wait as wait_futures
 from typing import Any, TypeVar
@@ -35,6 +35,23 @@ from futstrat.worker_watch import WorkerDiedError
 T = TypeVar("T")
 
 _POOL_STOPPED = "the multiprocessing pool was terminated before this task finished"
+
+
+class ResultLostError(RuntimeError):
+    """A task's result or exception reached this process but could not be rebuilt from its pickle.
+
+    ``multiprocessing.Pool``'s result-handler thread dies of it, and with it every result still to
+    come, so everything outstanding fails with this instead of waiting for ever.
+    """
+
+    def __init__(self, causes: list[Exception]) -> None:
+        why = f" ({type(causes[0]).__name__}: {causes[0]})" if causes else ""
+        super().__init__(
+            f"a task's result or exception could not be rebuilt in this process from its pickle{why};"
+            " the pool can deliver no further result"
+        )
+
+
 _WATCH_INTERVAL_SECONDS = 0.05
 
 
@@ -50,11 +67,34 @@ def _chunked(items: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple
 
 class _RecordingPool(multiprocessing.pool.Pool):
     """A ``Pool`` that tells its owner about every worker process it creates, replacements included,
-    so that a worker that dies moments after it started is still seen to have died."""
+    so that a worker that dies moments after it started is still seen to have died; and about a
+    result that cannot be rebuilt from its pickle, which ends the pool's result handler."""
 
-    def __init__(self, *args: Any, on_new_process: Callable[[Any], None], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        on_new_process: Callable[[Any], None],
+        on_lost_result: Callable[[Exception], None],
+        **kwargs: Any,
+    ) -> None:
         self._on_new_process = on_new_process
+        self._on_lost_result = on_lost_result
         super().__init__(*args, **kwargs)
+
+    def _setup_queues(self) -> None:
+        super()._setup_queues()  # type: ignore[misc]
+        receive = self._quick_get  # type: ignore[has-type]
+
+        def receive_or_stop() -> Any:
+            try:
+                return receive()
+            except (OSError, EOFError):
+                raise
+            except Exception as exc:  # the handler would die of it with a traceback: end it quietly
+                self._on_lost_result(exc)
+                raise EOFError from exc
+
+        self._quick_get = receive_or_stop
 
     def Process(self, ctx: Any, *args: Any, **kwds: Any) -> Any:  # type: ignore[override]
         process = super().Process(ctx, *args, **kwds)
@@ -70,9 +110,89 @@ class _WorkItem:
     kwargs: dict[str, Any]
 
 
+class _MapFeed:
+    """The chunks of one ``map()`` call, handed to the pool only as its workers take them.
+
+    The pool's task handler pulls this iterator; it yields a chunk only while fewer than ``limit`` of
+    its chunks are in the pool, so the rest stay here, where closing the map's iterator (or
+    ``shutdown(cancel_futures=True)``) withdraws them before they ever run.
+    """
+
+    def __init__(self, chunks: Iterator[Any], limit: int, abandoned: threading.Event) -> None:
+        self._chunks, self._limit, self._abandoned = chunks, limit, abandoned
+        self._room = threading.Condition()
+        self._in_pool = 0
+        self._feeding = True
+        self.withdrawn = False
+        self.cut_short = False  # some chunks were withdrawn: the results will not all come
+        self.ready = threading.Event()  # set once the pool's result object reports to done_one()
+
+    def __iter__(self) -> Iterator[Any]:
+        self.ready.wait()
+        try:
+            for chunk in self._chunks:
+                with self._room:
+                    while self._in_pool >= self._limit and not self._stopped():
+                        self._room.wait(_WATCH_INTERVAL_SECONDS)
+                    if self._stopped():
+                        self.cut_short = True
+                        return
+                    self._in_pool += 1
+                yield chunk
+        finally:
+            with self._room:
+                self._feeding = False
+                self._room.notify_all()
+
+    def _stopped(self) -> bool:
+        return self.withdrawn or self._abandoned.is_set()
+
+    def done_one(self) -> None:
+        with self._room:
+            self._in_pool -= 1
+            self._room.notify_all()
+
+    def withdraw(self) -> None:
+        with self._room:
+            self.withdrawn = True
+            self._room.notify_all()
+
+    def wait_until_drained(self) -> None:
+        """Until every chunk handed to the pool has come back and nothing more will be handed."""
+        with self._room:
+            while (self._feeding or self._in_pool > 0) and not self._abandoned.is_set():
+                self._room.wait(_WATCH_INTERVAL_SECONDS)
+
+
+class _MapResults(Iterator[T]):
+    """A ``map()``'s results. Closing it, or letting go of it, withdraws the chunks not yet handed to
+    the pool, even before its first result was asked for (a bare generator cannot: until it has
+    started, closing it runs none of its code)."""
+
+    def __init__(self, results: Iterator[T], release: Callable[[], None]) -> None:
+        self._results, self._release = results, release
+
+    def __next__(self) -> T:
+        return next(self._results)
+
+    def close(self) -> None:
+        self._release()
+        close = getattr(self._results, "close", None)
+        if close is not None:
+            close()
+
+    def __del__(self) -> None:
+        self._release()
+
+
 class PoolExecutor(Executor):
     """An executor on a ``multiprocessing.Pool``; ``map`` and ``map_unordered`` use the pool's own
-    ``imap`` and ``imap_unordered`` with a chunk size."""
+    ``imap`` and ``imap_unordered`` with a chunk size.
+
+    Work reaches the pool only as its workers free up (one more than there are workers, as
+    ``ProcessPoolExecutor`` does), so a future is running only once a worker is about to take it, and
+    whatever waits here can still be cancelled.
+    """
 
     def __init__(
         self,
@@ -86,18 +206,26 @@ class PoolExecutor(Executor):
         context = mp_context if mp_context is not None else multiprocessing.get_context()
         self._processes = processes
         self._workers: list[Any] = []  # every worker process the pool has started, alive or not
+        self._lost_results: list[Exception] = []  # why the pool's result handler stopped, if it did
         self._pool: multiprocessing.pool.Pool = _RecordingPool(
-            processes, initializer, initargs, context=context, on_new_process=self._workers.append
+            processes,
+            initializer,
+            initargs,
+            context=context,
+            on_new_process=self._workers.append,
+            on_lost_result=self._lost_results.append,
         )
         self._lock = threading.RLock()
         self._queued: deque[_WorkItem] = deque()
         self._in_flight = 0
-        self._max_in_flight = max_in_flight or processes * 8
+        self._max_in_flight = max_in_flight or processes + 1
+        self._feeds: set[_MapFeed] = set()  # the map() calls still handing chunks to the pool
         self._outstanding: set[Future[Any]] = set()
         self._shutdown = False
         self._closer: threading.Thread | None = None
-        self._broken: WorkerDiedError | None = None
-        self._stopping = threading.Event()
+        self._broken: Exception | None = None
+        self._stopping = threading.Event()  # the workers are about to end: none of them died
+        self._abandoned = threading.Event()  # terminated or broken: nothing more goes to the pool
         self._watcher = threading.Thread(target=self._watch_workers, name="futstrat-pool-watcher", daemon=True)
         self._watcher.start()
 
@@ -183,20 +311,47 @@ class PoolExecutor(Executor):
             chunksize = default_chunksize(len(items), self._processes)
         # The pool's own chunking returns a plain generator without a timeout; chunks made here
         # travel one per pool task, so every wait for a result can be bounded.
-        chunks = method(functools.partial(_apply_to_chunk, fn), _chunked(items, chunksize), 1)
-        return (result for chunk in self._results_until(chunks, deadline) for result in chunk)
+        feed = _MapFeed(_chunked(items, chunksize), self._max_in_flight, self._abandoned)
+        results = method(functools.partial(_apply_to_chunk, fn), iter(feed), 1)
+        with self._lock:
+            self._feeds.add(feed)
+        # The pool's result handler calls _set(index, outcome) for each chunk that comes back.
+        handle = results._set
 
-    def _results_until(self, results: Any, deadline: float | None) -> Iterator[Any]:
-        while True:
-            try:
-                yield results.next(timeout=_WATCH_INTERVAL_SECONDS)
-            except StopIteration:
-                return
-            except multiprocessing.TimeoutError:
-                if self._broken is not None:
-                    raise self._broken from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise FuturesTimeoutError() from None
+        def chunk_back(index: int, outcome: Any) -> None:
+            handle(index, outcome)
+            feed.done_one()
+
+        results._set = chunk_back
+        feed.ready.set()
+        return _MapResults(self._results_until(feed, results, deadline), functools.partial(self._release, feed))
+
+    def _release(self, feed: _MapFeed) -> None:
+        feed.withdraw()
+        with self._lock:
+            self._feeds.discard(feed)
+
+    def _results_until(self, feed: _MapFeed, results: Any, deadline: float | None) -> Iterator[Any]:
+        """The map's results, one by one; closing this iterator withdraws the chunks not yet started."""
+        try:
+            while True:
+                try:
+                    chunk = results.next(timeout=_WATCH_INTERVAL_SECONDS)
+                except StopIteration:
+                    if feed.cut_short:
+                        raise self._broken or CancelledError() from None
+                    return
+                except multiprocessing.TimeoutError:
+                    if self._broken is not None:
+                        raise self._broken from None
+                    if self._abandoned.is_set():
+                        raise RuntimeError(_POOL_STOPPED) from None
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise FuturesTimeoutError() from None
+                    continue
+                yield from chunk
+        finally:
+            self._release(feed)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _refuse_after_shutdown(self) -> None:
@@ -206,21 +361,23 @@ class PoolExecutor(Executor):
             raise RuntimeError("cannot schedule new futures after shutdown")
 
     def _watch_workers(self) -> None:
-        watched = 0
+        """A pool worker never ends on its own while the pool runs (there is no maxtasksperchild), so
+        any worker that ended, with whatever exit code, died; and a result handler that stopped can
+        deliver nothing more."""
         while not self._stopping.wait(_WATCH_INTERVAL_SECONDS):
-            workers = self._workers[:]
-            for process in workers[watched:]:
+            for process in self._workers[:]:
                 if process.pid is None:
-                    break  # created but not started yet: look again next time
+                    continue  # created but not started yet: look again next time
                 exitcode = process.exitcode
-                if exitcode is not None and exitcode != 0 and not self._stopping.is_set():
+                if exitcode is not None and not self._stopping.is_set():
                     self._break(WorkerDiedError(process.pid, exitcode))
                     return
-            # Workers that ended cleanly never need another look.
-            while watched < len(workers) and workers[watched].pid is not None and workers[watched].exitcode == 0:
-                watched += 1
+            handler = getattr(self._pool, "_result_handler", None)
+            if handler is not None and not handler.is_alive() and not self._stopping.is_set():
+                self._break(ResultLostError(self._lost_results[:1]))
+                return
 
-    def _break(self, error: WorkerDiedError) -> None:
+    def _break(self, error: Exception) -> None:
         with self._lock:
             self._broken = error
             self._shutdown = True
@@ -237,7 +394,13 @@ class PoolExecutor(Executor):
                     future.set_exception(error)
 
     def _stop_pool(self) -> None:
+        self._abandoned.set()
         self._stopping.set()
+        handler = getattr(self._pool, "_result_handler", None)
+        if handler is not None and not handler.is_alive():
+            # The pool refuses to terminate while it waits for results that no handler can deliver.
+            with contextlib.suppress(AttributeError):
+                self._pool._cache.clear()  # type: ignore[attr-defined]
         self._pool.terminate()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -246,6 +409,8 @@ class PoolExecutor(Executor):
             if cancel_futures:
                 while self._queued:
                     self._queued.popleft().future.cancel()
+                for feed in self._feeds:
+                    feed.withdraw()
             if self._closer is None:
                 self._closer = threading.Thread(
                     target=self._close_when_drained, name="futstrat-pool-closer", daemon=True
@@ -261,9 +426,13 @@ class PoolExecutor(Executor):
             if not outstanding:
                 break
             wait_futures(outstanding)
+        with self._lock:
+            feeds = list(self._feeds)
+        for feed in feeds:
+            feed.wait_until_drained()
+        self._stopping.set()  # the workers are about to end, as told: not a death
         self._pool.close()
         self._pool.join()
-        self._stopping.set()
 
     def terminate(self) -> None:
         """Stop every worker now; futures still outstanding fail."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -37,9 +38,15 @@ class KillableProcessPoolExecutor(ProcessPoolExecutor):
     def terminate(self) -> None:
         self._remember()
         processes = list(self._remembered.values())
+        manager = getattr(self, "_executor_manager_thread", None)  # shutdown() forgets it
         self.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.exitcode is None:
                 process.kill()
         for process in processes:
             process.join(timeout=5)
+        # The executor's manager thread closes its wake-up pipe as it ends; at interpreter exit
+        # concurrent.futures writes to that pipe without a lock, and a close at that moment prints a
+        # "Bad file descriptor" traceback. Once the thread has ended the pipe is known to be closed.
+        if manager is not None and manager is not threading.current_thread():
+            manager.join(timeout=5)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import ParamSpec, TypeVar
 
+from futstrat.workers import PassesThroughTasks
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -26,7 +28,9 @@ class SerialExecutor(Executor):
         future.set_running_or_notify_cancel()
         try:
             result = fn(*args, **kwargs)
-        except Exception as exc:  # Ctrl-C and the watchdog's alarm go to the caller, not into a future
+        except PassesThroughTasks:  # a Ctrl-C and the watchdog's alarm go to the caller, not into a future
+            raise
+        except BaseException as exc:  # a task's own SystemExit or KeyboardInterrupt is its failure
             future.set_exception(exc)
         else:
             future.set_result(result)

@@ -9,6 +9,7 @@ plugin and users' code all rely on them.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import multiprocessing
 import threading
 import time
@@ -81,6 +82,10 @@ class ExecutorContract:
     saturating_tasks: ClassVar[int] = 64
     #: Seconds the executor may take to notice that a worker process died and fail its task.
     dead_worker_patience: ClassVar[float] = 10.0
+    #: Tasks the executor may hand out ahead of its busy workers, which then count as running and can
+    #: no longer be cancelled; every task beyond these must stay cancellable until a worker is free.
+    #: None: as many as ``ProcessPoolExecutor``'s call queue holds, one more than there are workers.
+    handed_out_ahead: ClassVar[int | None] = None
 
     @pytest.fixture
     def executor_spec(self) -> ExecutorSpec | str:
@@ -127,6 +132,11 @@ class ExecutorContract:
     def saturate(self, executor: Executor, gate: Gate) -> list[Future[Any]]:
         """Occupy every worker and every slot ahead of them with tasks waiting at ``gate``."""
         return [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(self.saturating_tasks)]
+
+    @property
+    def ahead(self) -> int:
+        """Tasks the executor may hand out ahead of its busy workers (see ``handed_out_ahead``)."""
+        return self.workers + 1 if self.handed_out_ahead is None else self.handed_out_ahead
 
     def require_pending_futures(self, spec: ExecutorSpec) -> None:
         if not spec.concurrent:
@@ -265,6 +275,56 @@ class ExecutorContract:
         call_within(self.patience, lambda: executor.shutdown(wait=True), "shutdown(wait=True)")
         assert not trace.exists(), "the cancelled task ran anyway"
 
+    def test_every_task_waiting_for_a_worker_can_be_cancelled(
+        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+    ) -> None:
+        self.require_pending_futures(spec)
+        busy = self.workers + self.ahead
+        blockers = [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(busy)]
+        waiting = [executor.submit(tasks.leave_trace, str(tmp_path / f"ran-{i}"), i) for i in range(10)]
+        refused = [i for i, future in enumerate(waiting) if not future.cancel()]
+        assert not refused, (
+            f"with {self.workers} workers busy and {self.ahead} task(s) handed out ahead,"
+            f" cancel() refused {len(refused)} of 10 tasks still waiting for a worker: the executor marks"
+            " tasks running before a worker is free (raise handed_out_ahead if it hands out more by design)"
+        )
+        gate.open()
+        assert [b.result(timeout=self.patience) for b in blockers] == list(range(busy))
+        call_within(self.patience, lambda: executor.shutdown(wait=True), "shutdown(wait=True)")
+        assert not list(tmp_path.glob("ran-*")), "a cancelled task ran anyway"
+
+    def test_closing_a_map_iterator_cancels_what_has_not_started(
+        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+    ) -> None:
+        self.require_pending_futures(spec)
+        count = 20
+        open_gate = Gate(tmp_path, "open-gate")
+        open_gate.open()
+        traces = tmp_path / "traces"
+        traces.mkdir()
+        # The first task passes at once, so the caller can take its result (a generator that was never
+        # started cannot clean up when it is closed); the others wait at the closed gate.
+        results = executor.map(
+            tasks.wait_at_gate_then_trace,
+            [open_gate.key] + [gate.key] * (count - 1),
+            [self.time_limit] * count,
+            [str(traces)] * count,
+            range(count),
+        )
+        assert call_within(self.patience, functools.partial(next, results), "next() on map") == 0
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+        del results  # an iterator without close() is at least let go of, as a caller would
+        gate.open()
+        call_within(self.patience, lambda: executor.shutdown(wait=True), "shutdown(wait=True)")
+        ran = len(list(traces.glob("ran-*")))
+        most = 1 + self.workers + self.ahead
+        assert ran <= most, (
+            f"{ran} of {count} tasks ran after their map() iterator was closed; only those already running"
+            f" (at most {most}) should have"
+        )
+
     # -- shutdown -------------------------------------------------------------------------------------
     def test_shutdown_waits_for_submitted_work(self, executor: Executor) -> None:
         futures = [executor.submit(tasks.nap_then_return, 0.01, i) for i in range(6)]
@@ -308,6 +368,25 @@ class ExecutorContract:
         for index, blocker in enumerate(blockers):
             assert blocker.cancelled() or blocker.result(timeout=0) == index
         assert not trace.exists(), "a task cancelled by shutdown ran anyway"
+
+    def test_shutdown_can_cancel_every_task_waiting_for_a_worker(
+        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+    ) -> None:
+        self.require_pending_futures(spec)
+        busy = self.workers + self.ahead
+        blockers = [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(busy)]
+        waiting = [executor.submit(tasks.leave_trace, str(tmp_path / f"ran-{i}"), i) for i in range(10)]
+        call_within(
+            self.patience,
+            lambda: executor.shutdown(wait=False, cancel_futures=True),
+            "shutdown(wait=False, cancel_futures=True)",
+        )
+        wait_until_done(waiting, self.patience)
+        kept = [i for i, future in enumerate(waiting) if not future.cancelled()]
+        assert not kept, f"shutdown(cancel_futures=True) left {len(kept)} of 10 tasks waiting for a worker uncancelled"
+        gate.open()
+        assert not wait_until_done(blockers, self.patience), "tasks running at shutdown never finished"
+        assert not list(tmp_path.glob("ran-*")), "a task cancelled by shutdown ran anyway"
 
     def test_submit_after_shutdown_raises(self, executor: Executor) -> None:
         executor.shutdown(wait=True)
@@ -389,6 +468,41 @@ class ExecutorContract:
             )
         close_executor(executor, self.patience)
         assert error is not None, "the task of a worker that died reported success"
+
+    def _assert_the_future_fails(self, spec: ExecutorSpec, fn: Callable[..., Any], *args: Any) -> BaseException:
+        """Submit work that ends its worker or its result channel; the future must fail, not hang."""
+        executor = self.start(spec)
+        future = executor.submit(fn, *args)
+        try:
+            error = future.exception(timeout=self.dead_worker_patience)
+        except cf.TimeoutError:
+            stop_executor(executor, self.patience)
+            pytest.fail(
+                f"{fn.__name__}: {self.dead_worker_patience:g} s later the future was still not done: the"
+                " executor hangs instead of reporting it",
+                pytrace=False,
+            )
+        stop_executor(executor, self.patience)
+        assert error is not None, f"{fn.__name__}: the future reported success"
+        return error
+
+    def test_a_worker_that_exits_with_status_0_fails_its_future(self, spec: ExecutorSpec) -> None:
+        self.require_processes(spec)
+        self._assert_the_future_fails(spec, tasks.end_worker_abruptly, 0)
+
+    def test_a_worker_killed_by_sigkill_fails_its_future(self, spec: ExecutorSpec) -> None:
+        self.require_processes(spec)
+        self._assert_the_future_fails(spec, tasks.kill_own_worker)
+
+    def test_an_exception_that_cannot_be_rebuilt_reaches_the_caller_as_an_error(self, spec: ExecutorSpec) -> None:
+        self._assert_the_future_fails(spec, tasks.raise_unrebuildable, "cannot be rebuilt")
+
+    @pytest.mark.parametrize("workers", [0, -1])
+    def test_no_workers_is_refused_with_value_error(self, spec: ExecutorSpec, workers: int) -> None:
+        from futstrat.executors import open_executor
+
+        with pytest.raises(ValueError, match="workers"), open_executor(spec, workers=workers):
+            pytest.fail(f"open_executor started {spec.name} with workers={workers}", pytrace=False)
 
     def test_unpicklable_work_is_reported_and_the_executor_carries_on(
         self, executor: Executor, spec: ExecutorSpec

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -95,6 +96,29 @@ def leave_trace(path: str, value: Any) -> Any:
 def end_worker_abruptly(exit_code: int) -> None:
     """End the worker process at once, as a crash or the OOM killer would; no cleanup runs."""
     os._exit(exit_code)
+
+
+def kill_own_worker() -> None:
+    """Kill the worker process with SIGKILL, as the OOM killer does."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class RebuildRefusedError(Exception):
+    """Pickles, but cannot be rebuilt from its pickle: its constructor needs two arguments."""
+
+    def __init__(self, what: str, code: int) -> None:
+        super().__init__(f"{what} (code {code})")
+
+
+def raise_unrebuildable(what: str) -> None:
+    raise RebuildRefusedError(what, 7)
+
+
+def wait_at_gate_then_trace(gate: str, patience: float, directory: str, value: int) -> int:
+    """Wait at the gate, then leave a trace named after ``value``: proof that this task ran."""
+    wait_at_gate(gate, patience, value)
+    Path(directory, f"ran-{value}").touch()
+    return value
 
 
 def return_unpicklable() -> Any:

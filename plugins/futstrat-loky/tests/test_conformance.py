@@ -7,8 +7,13 @@ import pytest
 ExecutorContract = pytest.importorskip("futstrat.testing.executor_contract").ExecutorContract
 
 
+#: loky's call queue holds twice the workers and one more, where ProcessPoolExecutor's holds one more.
+LOKY_HANDS_OUT_AHEAD = 2 * ExecutorContract.workers + 1
+
+
 class TestLokyStrategy(ExecutorContract):
     start_method = "spawn"
+    handed_out_ahead = LOKY_HANDS_OUT_AHEAD
 
     @pytest.fixture
     def executor_spec(self) -> str:
@@ -16,6 +21,8 @@ class TestLokyStrategy(ExecutorContract):
 
 
 class TestLokyReusableStrategy(ExecutorContract):
+    handed_out_ahead = LOKY_HANDS_OUT_AHEAD
+
     @pytest.fixture
     def executor_spec(self) -> str:
         return "loky-reusable"
