@@ -188,6 +188,7 @@ class RunExecution:
             deadline=deadline,
             chunksize=plan.chunksize or plan.strategy.chunksize,
             track_each_task=plan.task_timeout is not None,
+            finished_in_workers=None if self.tracker is None else self.tracker.finished_tasks,
         )
         in_this_thread = alarm_at(deadline) if not plan.strategy.concurrent else contextlib.nullcontext()
         with in_this_thread:

@@ -270,3 +270,17 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code():
     assert result.returncode == 2
     assert "Traceback" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("futstrat: error: unknown strategy 'nope'")
+
+
+# -- a timeout counts the tasks that finished -------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["pool-map", "process-map"])
+def test_a_timeout_counts_finished_tasks_not_those_whose_results_were_read(strategy):
+    """Map-style dispatch reads results in task order: tasks 2 and 3 finish while task 1 hangs, and
+    their results wait behind it; they are done all the same."""
+    result = futstrat_cli(
+        "run", f"{MISBEHAVING}:one_task_hangs", "--strategy", strategy, "--workers", "2", "--timeout", "4"
+    )
+    assert result.returncode == 1
+    assert "TIMEOUT: the run reached its timeout with 3 of 6 tasks done" in result.stdout
