@@ -29,7 +29,7 @@ def parse_whole(text: str) -> int:
     """The whole number ``text`` spells in ASCII digits; ``ValueError`` for anything else."""
     if not is_whole_number(text):
         raise ValueError(f"not a whole number in ASCII digits: {text!r}")
-    return int(text)
+    return int(text.strip())
 
 
 def parse_real(text: str) -> float:
@@ -37,4 +37,4 @@ def parse_real(text: str) -> float:
     anything else, ``nan`` and ``inf`` included."""
     if not is_real_number(text):
         raise ValueError(f"not a number in ASCII digits: {text!r}")
-    return float(text)
+    return float(text.strip())

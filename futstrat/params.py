@@ -24,7 +24,7 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
             raise UsageError(f"--param takes name=value, like n=1000000, not {item!r}")
         if name in parsed:
             raise UsageError(
-                f"parameter {name} is given twice ({name}={parsed[name]} and {item.strip()}): give it once"
+                f"parameter {name!r} is given twice ({parsed[name]!r} and {value.strip()!r}): give it once"
             )
         parsed[name] = value.strip()
     return parsed
@@ -53,7 +53,7 @@ def _to_kind(param: Param, raw: Any) -> Any:
             raise ValueError
         if kind is int:
             if isinstance(raw, str) and is_whole_number(raw):
-                return int(raw)
+                return int(raw.strip())
             # 1e7 and 2.0 are accepted when they are whole numbers
             number = float(raw) if isinstance(raw, (int, float)) else parse_real(str(raw))
             if not math.isfinite(number) or number != int(number):

@@ -224,7 +224,7 @@ def test_an_allow_list_name_that_matches_no_plugin_is_fatal_when_strict():
         (["--param", "n=\uff11\uff12\uff13\uff14"], "parameter n takes a whole number, not '\uff11\uff12\uff13\uff14'"),
         (["--param", "n=1__0"], "parameter n takes a whole number, not '1__0'"),
         (["--param", "n=_10"], "parameter n takes a whole number, not '_10'"),
-        (["--param", "n=1", "--param", "n=2"], "parameter n is given twice (n=1 and n=2): give it once"),
+        (["--param", "n=1", "--param", "n=2"], "parameter 'n' is given twice ('1' and '2'): give it once"),
     ],
 )
 def test_command_line_mistakes_are_one_line_and_exit_2(args, words, capsys):

@@ -109,8 +109,8 @@ def handle(args: argparse.Namespace) -> int:
     )
     runnable = [c for c in contenders if not c.refused]
     if not runnable:
-        reasons = "\n".join(f"  {c.label}: {'; '.join(c.reasons)}" for c in contenders)
-        raise UsageError(f"every combination is refused, so there is nothing to measure:\n{reasons}")
+        reasons = "; ".join(f"{c.label}: {', '.join(c.reasons)}" for c in contenders)
+        raise UsageError(f"every combination is refused, so there is nothing to measure ({reasons})")
     progress = ProgressBar(sys.stderr) if is_terminal(sys.stderr) else None
     try:
         measurement = measure(contenders, repeat=args.repeat, warmup=args.warmup, observer=progress)
