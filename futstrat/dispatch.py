@@ -120,8 +120,12 @@ class Dispatcher:
 
     @property
     def tasks_done(self) -> int:
-        """Tasks finished: their results came back, or the workers say they are ready (map-style
-        dispatch receives results in order, so those behind an unfinished task wait unseen)."""
+        """Tasks whose results came back."""
+        return self.received
+
+    def tasks_finished(self) -> int:
+        """Tasks finished, also those whose results are not read yet: map-style dispatch reads results
+        in task order, so those behind an unfinished task wait unseen, but the workers counted them."""
         in_workers = self.finished_in_workers() if self.finished_in_workers is not None else 0
         return max(self.received, in_workers)
 
@@ -265,7 +269,7 @@ class Dispatcher:
 
     def _timed_out(self) -> RunTimedOutError:
         total = "" if self.source.count is None else f" of {self.source.count}"
-        return RunTimedOutError(f"the run reached its timeout with {self.tasks_done}{total} tasks done")
+        return RunTimedOutError(f"the run reached its timeout with {self.tasks_finished()}{total} tasks done")
 
     def _failure(self, fallback: int, error: BaseException) -> TaskFailedError:
         index = getattr(error, "futstrat_task_index", None)
