@@ -107,8 +107,11 @@ class Dispatcher:
         deadline: float,
         chunksize: int | None,
         track_each_task: bool,
+        finished_in_workers: Callable[[], int] | None = None,
     ) -> None:
         self.executor, self.strategy, self.extra, self.board = executor, strategy, extra, board
+        self.finished_in_workers = finished_in_workers
+        self.received = 0  # tasks whose results came back
         self.workers, self.deadline = workers, deadline
         self.source = ChunkSource(tasks)
         self.call = functools.partial(run_chunk, extra, track_each_task)
@@ -121,7 +124,14 @@ class Dispatcher:
 
     @property
     def tasks_done(self) -> int:
-        return self.source.taken
+        """Tasks whose results came back."""
+        return self.received
+
+    def tasks_finished(self) -> int:
+        """Tasks finished, also those whose results are not read yet: map-style dispatch reads results
+        in task order, so those behind an unfinished task wait unseen, but the workers counted them."""
+        in_workers = self.finished_in_workers() if self.finished_in_workers is not None else 0
+        return max(self.received, in_workers)
 
     # -- choosing the chunk size --------------------------------------------------------------------
     def _must_go_one_by_one(self) -> bool:
@@ -183,6 +193,7 @@ class Dispatcher:
         except Exception as exc:
             raise self._failure(chunk.start, exc) from exc
         del self._in_flight[chunk.start]
+        self.received += len(outcome[2])
         return outcome
 
     def _submit_each(self) -> Iterator[list[Any]]:
@@ -250,6 +261,7 @@ class Dispatcher:
         try:
             for start, _, results in outcomes:
                 del self._in_flight[start]
+                self.received += len(results)
                 yield from in_order.add(start, results)
         except FuturesTimeoutError:
             if time.monotonic() >= self.deadline - 0.01:
@@ -267,8 +279,7 @@ class Dispatcher:
 
     def _timed_out(self) -> RunTimedOutError:
         total = "" if self.source.count is None else f" of {self.source.count}"
-        in_flight = sum(len(chunk) for chunk in self._in_flight.values())
-        return RunTimedOutError(f"the run reached its timeout with {self.source.taken - in_flight}{total} tasks done")
+        return RunTimedOutError(f"the run reached its timeout with {self.tasks_finished()}{total} tasks done")
 
     def _failure(self, fallback: int, error: BaseException) -> TaskFailedError:
         index = getattr(error, "futstrat_task_index", None)

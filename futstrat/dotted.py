@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 
 from futstrat.errors import UsageError
+from futstrat.guest import describe_exit, is_guest_exit
 from futstrat.model import Workload
 
 
@@ -26,6 +28,13 @@ def load_workload(path: str) -> Workload:
         raise UsageError(
             f"importing {module_name!r} for workload {path!r} failed: {type(exc).__name__}: {exc}"
         ) from exc
+    except BaseException as exc:
+        if not is_guest_exit(exc):
+            raise
+        # The module's own sys.exit or KeyboardInterrupt: a failed import like any other, not Ctrl-C.
+        raise UsageError(
+            f"importing {module_name!r} for workload {path!r} failed: it raised {describe_exit(exc)}"
+        ) from exc
     target: object = module
     for part in attribute.split("."):
         try:
@@ -33,10 +42,31 @@ def load_workload(path: str) -> Workload:
         except AttributeError:
             raise UsageError(f"module {module_name!r} has no attribute {attribute!r}") from None
     if isinstance(target, type) and issubclass(target, Workload):
-        target = target()
+        target = _instance_of(target, path)
     if not isinstance(target, Workload):
         raise UsageError(
             f"{path!r} is a {type(target).__name__}, not a futstrat Workload: subclass futstrat.Workload"
             " or decorate a function with @futstrat.workload"
         )
     return target
+
+
+def _instance_of(cls: type[Workload], path: str) -> Workload:
+    """A workload class named by path, built without arguments (the only way futstrat can build it)."""
+    try:
+        inspect.signature(cls).bind()
+    except TypeError as exc:
+        raise UsageError(
+            f"workload class {path!r} cannot be built without arguments ({exc}): give them defaults, or make"
+            f" an instance in its module (work = {cls.__name__}(...)) and name that"
+        ) from None
+    except ValueError:  # no signature to read: try it
+        pass
+    try:
+        return cls()
+    except Exception as exc:
+        raise UsageError(f"building workload {path!r} failed: {type(exc).__name__}: {exc}") from exc
+    except BaseException as exc:
+        if not is_guest_exit(exc):
+            raise
+        raise UsageError(f"building workload {path!r} failed: it raised {describe_exit(exc)}") from exc

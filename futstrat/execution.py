@@ -25,6 +25,7 @@ from futstrat.dispatch import (
     describe_call,
 )
 from futstrat.errors import FutstratError
+from futstrat.guest import guarded_stream, guest_code
 from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
@@ -136,14 +137,18 @@ class RunExecution:
         deadline = time.monotonic() + plan.timeout
         status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
         try:
-            self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
+            with guest_code("the workload's tasks"):
+                self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
             self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
+            if self.task_count is None:  # a stream: the workload's code runs as it is read
+                self.tasks = guarded_stream(self.tasks, "the workload's tasks")
             self._check_tasks_can_travel()
             extra = self._open()
             wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
             ready = time.perf_counter()
             value, computed = self._compute(extra, deadline)
-            check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
+            with guest_code("the workload's check"):
+                check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
             status = RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
         except DeadlockFoundError as exc:
             status, error = RunStatus.DEADLOCK, str(exc)
@@ -198,18 +203,23 @@ class RunExecution:
             deadline=deadline,
             chunksize=plan.chunksize or plan.strategy.chunksize,
             track_each_task=plan.task_timeout is not None,
+            finished_in_workers=None if self.tracker is None else self.tracker.finished_tasks,
         )
         in_this_thread = alarm_at(deadline) if not plan.strategy.concurrent else contextlib.nullcontext()
         with in_this_thread:
-            results = itertools.chain.from_iterable(self.dispatcher.chunk_results())
+            # A task run in this thread that exits is the task's failure, not combine's.
+            chunks = guarded_stream(self.dispatcher.chunk_results(), "a task")
+            results = itertools.chain.from_iterable(chunks)
             if self.session is None:
                 # Nothing to read once the tasks are done: the workload folds results as they come.
-                value = plan.workload.combine(results, plan.params, None)
+                with guest_code("the workload's combine"):
+                    value = plan.workload.combine(results, plan.params, None)
                 computed = time.perf_counter()
             else:
                 gathered = list(results)
                 computed = time.perf_counter()
-                value = plan.workload.combine(gathered, plan.params, self.session.final_value())
+                with guest_code("the workload's combine"):
+                    value = plan.workload.combine(gathered, plan.params, self.session.final_value())
         self.task_count = self.dispatcher.tasks_done
         return value, computed
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from futstrat.guest import guest_code
 from futstrat.model import Check, Param, PlanContext, Task, TaskMap, Workload
 
 
@@ -53,7 +54,9 @@ class FunctionWorkload(Workload):
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
         """One task per item; the runner sends them to workers in chunks of the size it chooses."""
-        return TaskMap(self._importable_callable(), self._items(params))
+        with guest_code("the workload's items"):
+            items = self._items(params)
+        return TaskMap(self._importable_callable(), items)
 
     def _importable_callable(self) -> Callable[[Any], Any]:
         """What workers can import by name: this object where it replaced the function in its module

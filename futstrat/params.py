@@ -8,6 +8,7 @@ from typing import Any
 
 from futstrat.errors import ParamError, UnknownNameError, UsageError
 from futstrat.model import Param, Workload
+from futstrat.numbers import is_whole_number, parse_real
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -21,6 +22,10 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
         name = name.strip()
         if not sep or not name:
             raise UsageError(f"--param takes name=value, like n=1000000, not {item!r}")
+        if name in parsed:
+            raise UsageError(
+                f"parameter {name!r} is given twice ({parsed[name]!r} and {value.strip()!r}): give it once"
+            )
         parsed[name] = value.strip()
     return parsed
 
@@ -40,26 +45,22 @@ def _to_kind(param: Param, raw: Any) -> Any:
     kind = param.kind
     if isinstance(raw, kind) and not (kind is int and isinstance(raw, bool)):
         return raw
-    text = str(raw).strip().replace("_", "") if not isinstance(raw, (int, float)) else raw
     try:
         if kind is bool:
-            lowered = str(text).lower()
+            lowered = str(raw).strip().lower()
             if lowered in _TRUE | _FALSE:
                 return lowered in _TRUE
             raise ValueError
         if kind is int:
-            if isinstance(text, str):
-                try:
-                    return int(text)
-                except ValueError:
-                    number = float(text)  # accept 1e7 and 2.0 when they are whole numbers
-            else:
-                number = float(text)
+            if isinstance(raw, str) and is_whole_number(raw):
+                return int(raw.strip())
+            # 1e7 and 2.0 are accepted when they are whole numbers
+            number = float(raw) if isinstance(raw, (int, float)) else parse_real(str(raw))
             if not math.isfinite(number) or number != int(number):
                 raise ValueError
             return int(number)
         if kind is float:
-            number = float(text)
+            number = float(raw) if isinstance(raw, (int, float)) else parse_real(str(raw))
             if not math.isfinite(number):
                 raise ValueError
             return number

@@ -23,6 +23,7 @@ from attrs import define, field
 
 from futstrat import __version__, hookspecs
 from futstrat.errors import PluginError
+from futstrat.guest import describe_exit, is_guest_exit
 from futstrat.model import ExecutorSpec, SharingSpec, Workload
 from futstrat.registry import Catalogue, Registry, registrar
 
@@ -129,12 +130,30 @@ def allow_list_from_env() -> set[str] | None:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
+def unmatched_allowed(allow: set[str] | None) -> list[PluginInfo]:
+    """A problem for each name in the allow-list that no installed plugin has (a typo stays silent
+    otherwise: the plugin the user meant just does not load)."""
+    if not allow:
+        return []
+    installed = sorted({ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)})
+    problems = []
+    for name in sorted(allow.difference(installed)):
+        close = difflib.get_close_matches(name, installed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (installed: {', '.join(installed) or 'none'})"
+        error = f"{ALLOW_ENV} names it, but no installed plugin has that name{hint}"
+        problems.append(PluginInfo(name, "-", "-", "", builtin=False, error=error))
+    return problems
+
+
 def strict_from_env() -> bool:
     return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def load_plugins(candidates: Iterable[PluginCandidate], *, strict: bool = False) -> PluginHost:
-    """Import, register and check each candidate; a broken one is skipped and reported."""
+def load_plugins(
+    candidates: Iterable[PluginCandidate], *, strict: bool = False, unmatched: Iterable[PluginInfo] = ()
+) -> PluginHost:
+    """Import, register and check each candidate; a broken one is skipped and reported, as are the
+    ``unmatched`` names of the allow-list."""
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     infos: list[PluginInfo] = []
@@ -151,6 +170,7 @@ def load_plugins(candidates: Iterable[PluginCandidate], *, strict: bool = False)
             info.error = _collect_registrations(manager, info.name, registry)
             if info.error is not None:
                 manager.unregister(name=info.name)
+    infos += unmatched
     if strict and any(info.error for info in infos):
         raise PluginError("; ".join(f"plugin {i.name!r}: {i.error}" for i in infos if i.error))
     return PluginHost(manager, registry, infos)
@@ -161,6 +181,10 @@ def _register(manager: pluggy.PluginManager, candidate: PluginCandidate, info: P
         plugin = candidate.load()
     except Exception as exc:
         return f"failed to import {candidate.module}: {type(exc).__name__}: {exc}"
+    except BaseException as exc:  # its sys.exit or KeyboardInterrupt is its fault, not the user's wish
+        if not is_guest_exit(exc):
+            raise
+        return f"failed to import {candidate.module}: it raised {describe_exit(exc)}"
     try:
         manager.register(plugin, name=candidate.name)
     except (pluggy.PluginValidationError, ValueError) as exc:
@@ -197,6 +221,10 @@ def _collect_registrations(manager: pluggy.PluginManager, plugin: str, registry:
         registry.merge(staging)
     except Exception as exc:
         return f"failed to register: {type(exc).__name__}: {exc}"
+    except BaseException as exc:
+        if not is_guest_exit(exc):
+            raise
+        return f"failed to register: it raised {describe_exit(exc)}"
     return None
 
 
@@ -209,8 +237,9 @@ def get_host() -> PluginHost:
     global _host
     with _host_lock:
         if _host is None:
-            candidates = builtin_candidates() + entry_point_candidates(allow_list_from_env())
-            _host = load_plugins(candidates, strict=strict_from_env())
+            allow = allow_list_from_env()
+            candidates = builtin_candidates() + entry_point_candidates(allow)
+            _host = load_plugins(candidates, strict=strict_from_env(), unmatched=unmatched_allowed(allow))
         return _host
 
 

@@ -26,6 +26,8 @@ from futstrat.plugins import PluginHost, get_host
 
 #: The watchdog's bound on one run when the caller gives none.
 DEFAULT_TIMEOUT_SECONDS = 300.0
+#: A longer timeout is a typo, and past about 292 years the clocks a deadline is set on overflow.
+MAX_TIMEOUT_SECONDS = 365 * 24 * 3600.0
 #: More workers than this is a typo, not a plan.
 MAX_WORKERS = 1024
 
@@ -93,14 +95,11 @@ def plan_run(
         raise UsageError(f"workers must be a whole number of at least 1, got {workers!r}")
     if timeout is None:
         timeout = DEFAULT_TIMEOUT_SECONDS
-    if not timeout > 0:
-        raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    _check_timeouts(timeout, task_timeout)
     if workers > MAX_WORKERS:
         raise UsageError(f"workers must be at most {MAX_WORKERS}, got {workers}")
     if chunksize is not None and (isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1):
         raise UsageError(f"the chunk size must be a whole number of at least 1 (or auto), got {chunksize!r}")
-    if task_timeout is not None and not task_timeout > 0:
-        raise UsageError(f"the task timeout must be a positive number of seconds, got {task_timeout!r}")
     if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
         known = ", ".join(multiprocessing.get_all_start_methods())
         raise UsageError(f"unknown start method {start_method!r} (this platform offers: {known})")
@@ -134,6 +133,15 @@ def plan_run(
         None if task_timeout is None else float(task_timeout),
         chunksize,
     )
+
+
+def _check_timeouts(timeout: float, task_timeout: float | None) -> None:
+    if not timeout > 0:
+        raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if task_timeout is not None and not task_timeout > 0:
+        raise UsageError(f"the task timeout must be a positive number of seconds, got {task_timeout!r}")
+    if timeout > MAX_TIMEOUT_SECONDS or (task_timeout is not None and task_timeout > MAX_TIMEOUT_SECONDS):
+        raise UsageError(f"a timeout must be at most {MAX_TIMEOUT_SECONDS:,.0f} seconds (a year)")
 
 
 def _resolve_workload(workload: Workload | str, host: PluginHost) -> Workload:
@@ -204,4 +212,14 @@ def execute(plan: RunPlan, host: PluginHost | None = None) -> RunReport:
     return report
 
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "Check", "RunPlan", "execute", "plan_run", "run", "usable_cpus", "vet"]
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "MAX_TIMEOUT_SECONDS",
+    "Check",
+    "RunPlan",
+    "execute",
+    "plan_run",
+    "run",
+    "usable_cpus",
+    "vet",
+]

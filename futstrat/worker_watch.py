@@ -73,6 +73,10 @@ class TaskTracker:
                 found.append(RunningTask(int(pid), int(task), int(self._cells[base + 2]), self._cells[base + 3]))
         return found
 
+    def finished_tasks(self) -> int:
+        """Tasks the workers have finished so far, whether or not their results reached the parent yet."""
+        return int(sum(self._cells[slot * TRACKER_FIELDS + 4] for slot in range(self.slots)))
+
     def task_of(self, pid: int) -> RunningTask | None:
         """What the worker ``pid`` was running, if anything (a dead worker's slot keeps it)."""
         for running in self.running():

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
 
-#: The tracker's layout: per worker, its pid, its first task, its last task and their start time
-#: (``time.monotonic`` is system-wide where futstrat runs).
-TRACKER_FIELDS = 4
+#: The tracker's layout: per worker, its pid, its first task, its last task, their start time
+#: (``time.monotonic`` is system-wide where futstrat runs) and how many tasks it has finished.
+TRACKER_FIELDS = 5
 #: The value of a worker's task fields while it runs none.
 TRACKER_IDLE = -1.0
 
@@ -110,6 +110,13 @@ def note_task_finished() -> None:
         _cells[_slot_base + 1] = TRACKER_IDLE
 
 
+def note_tasks_done(count: int) -> None:
+    """Count tasks whose results are ready: the parent can say how many finished when the run's time is
+    up, also those whose results wait behind an earlier, unfinished task's."""
+    if _cells is not None:
+        _cells[_slot_base + 4] += count
+
+
 def initialize_worker(
     tracker: tuple[Any, Any] | None,
     then: Callable[..., None] | None,
@@ -192,6 +199,7 @@ def run_chunk(extra: dict[str, Any] | None, each: bool, chunk: Chunk) -> tuple[i
         raise stand_in from None
     finally:
         note_task_finished()
+    note_tasks_done(len(results))
     return chunk.start, time.perf_counter() - started, results
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
+from typing import Any
 
 from futstrat import __version__
 from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
@@ -20,6 +23,7 @@ from futstrat.cli import (
 )
 from futstrat.cli.output import fail, warn_about_plugin_problems
 from futstrat.errors import FutstratError, UsageError
+from futstrat.interrupts import ctrl_c_raises_user_interrupt
 from futstrat.plugins import STRICT_ENV
 
 #: Each module offers ``add_parser(subparsers)``, which registers its subcommand and handler.
@@ -29,12 +33,18 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with the usage code and a hint, without a traceback."""
+    """argparse that says what is wrong in one line with a hint, without the usage block or a traceback,
+    and exits with the usage code."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        fail(f"{message} (see '{self.prog} --help')")
+        fail(f"{' '.join(message.split())} (see '{self.prog} --help')")
         raise SystemExit(EXIT_USAGE)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # argparse drops a value of '--' (--timeout=--) and hands the option an empty list instead.
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected a value, got '--'")
+        return super()._get_values(action, arg_strings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,21 +82,17 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.strict:
         os.environ[STRICT_ENV] = "1"
     try:
-        if args.command != "plugins":
-            warn_about_plugin_problems()
-        code: int = args.handler(args)
-        sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
+        with ctrl_c_raises_user_interrupt():
+            if args.command != "plugins":
+                warn_about_plugin_problems()
+            code: int = args.handler(args)
+            sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
         return code
-    except UsageError as exc:
-        if args.debug:
-            raise
-        fail(str(exc))
-        return EXIT_USAGE
     except FutstratError as exc:
-        if args.debug:
-            raise
+        if args.debug:  # the traceback as well, never another exit code
+            traceback.print_exc()
         fail(str(exc))
-        return EXIT_FAILED
+        return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED
     except KeyboardInterrupt:
         fail("interrupted")
         return 130
@@ -95,3 +101,26 @@ def _main(argv: Sequence[str] | None) -> int:
         # flush at exit must not fail on the closed pipe either.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    except (OSError, ValueError) as exc:
+        if not _stdout_lost(exc):
+            raise
+        # Code run in this process (a task under the serial strategy, say) closed standard output.
+        if not sys.stdout.closed:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        fail("standard output was closed while the command ran, so its output could not be written")
+        return EXIT_FAILED
+
+
+def _stdout_lost(error: BaseException) -> bool:
+    """Whether ``error`` is Python's complaint about a standard output that was closed under it."""
+    if sys.stdout.closed:
+        return isinstance(error, ValueError)
+    return isinstance(error, OSError) and error.errno == errno.EBADF and not _fd_open(sys.stdout.fileno())
+
+
+def _fd_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True

@@ -10,9 +10,10 @@ import attrs
 
 from futstrat.claims import CLAIMS, QUICK_SETTINGS, ClaimSettings, check_claims
 from futstrat.cli.output import fail, keep_elsewhere_and_say
-from futstrat.cli.run_command import positive_int
+from futstrat.cli.run_command import file_name, positive_int
 from futstrat.errors import UsageError
 from futstrat.measure.environment import collect_metadata
+from futstrat.numbers import parse_whole
 from futstrat.report.claims_view import render_claims
 from futstrat.report.files import check_writable
 from futstrat.report.jsonfile import json_text, write_json
@@ -24,7 +25,7 @@ CLAIMS_SCHEMA_VERSION = 1
 
 def claim_numbers(text: str) -> list[int]:
     try:
-        numbers = sorted({int(part) for part in text.split(",") if part.strip()})
+        numbers = sorted({parse_whole(part) for part in text.split(",") if part.strip()})
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected claim numbers like 1,3, got {text!r}") from None
     if not numbers or any(n not in CLAIMS for n in numbers):
@@ -44,7 +45,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--repeat", type=positive_int, metavar="N", help="samples per timed combination (default 3)")
     parser.add_argument("--workers", type=positive_int, metavar="N", help="pool size (default 2, as the article)")
     parser.add_argument("--start-method", choices=("fork", "spawn", "forkserver"), help="for process strategies")
-    parser.add_argument("--json", metavar="FILE", help="save the claims, measurements and verdicts")
+    parser.add_argument("--json", metavar="FILE", type=file_name, help="save the claims, measurements and verdicts")
     parser.set_defaults(handler=handle)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from futstrat.cli.output import fail, inform, keep_elsewhere_and_say, warn
-from futstrat.cli.run_command import add_run_options, positive_int, whole_number_at_least
+from futstrat.cli.run_command import add_run_options, file_name, positive_int, whole_number_at_least
 from futstrat.errors import UsageError
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names
@@ -66,10 +66,16 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--details", action="store_true", help="also show median, IQR, min and max of every phase of every combination"
     )
-    parser.add_argument("--json", metavar="FILE", help="save every sample, the statistics and the setting")
-    parser.add_argument("--csv", metavar="FILE", help="save one row per run")
-    parser.add_argument("--plot", metavar="FILE.png", help="draw the phases per combination (needs futstrat[plot])")
-    parser.add_argument("--baseline", metavar="OLD.json", help="also show what changed since a saved comparison")
+    parser.add_argument(
+        "--json", metavar="FILE", type=file_name, help="save every sample, the statistics and the setting"
+    )
+    parser.add_argument("--csv", metavar="FILE", type=file_name, help="save one row per run")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", type=file_name, help="draw the phases per combination (needs futstrat[plot])"
+    )
+    parser.add_argument(
+        "--baseline", metavar="OLD.json", type=file_name, help="also show what changed since a saved comparison"
+    )
     parser.set_defaults(handler=handle)
     # --sharing from add_run_options takes one backend; here it may list several, or 'all'.
     for action in parser._actions:
@@ -109,8 +115,8 @@ def handle(args: argparse.Namespace) -> int:
     )
     runnable = [c for c in contenders if not c.refused]
     if not runnable:
-        reasons = "\n".join(f"  {c.label}: {'; '.join(c.reasons)}" for c in contenders)
-        raise UsageError(f"every combination is refused, so there is nothing to measure:\n{reasons}")
+        reasons = "; ".join(f"{c.label}: {', '.join(c.reasons)}" for c in contenders)
+        raise UsageError(f"every combination is refused, so there is nothing to measure ({reasons})")
     progress = ProgressBar(sys.stderr) if is_terminal(sys.stderr) else None
     try:
         measurement = measure(contenders, repeat=args.repeat, warmup=args.warmup, observer=progress)

@@ -10,8 +10,9 @@ from typing import Any
 from futstrat.cli.output import print_json
 from futstrat.errors import UsageError
 from futstrat.model import RunReport, RunStatus
+from futstrat.numbers import parse_real, parse_whole
 from futstrat.params import parse_assignments
-from futstrat.runner import DEFAULT_TIMEOUT_SECONDS, execute, plan_run
+from futstrat.runner import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, execute, plan_run
 
 
 def whole_number_at_least(minimum: int) -> Callable[[str], int]:
@@ -20,9 +21,9 @@ def whole_number_at_least(minimum: int) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = parse_whole(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number in ASCII digits, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
         return value
@@ -35,12 +36,21 @@ positive_int = whole_number_at_least(1)
 
 def positive_seconds(text: str) -> float:
     try:
-        value = float(text)
+        value = parse_real(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
+    if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    if value > MAX_TIMEOUT_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT_SECONDS:,.0f} seconds (a year), got {text}")
     return value
+
+
+def file_name(text: str) -> str:
+    """An argparse type for a file to write or read: an empty name is a mistake, not "no file"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a file name, got {text!r}")
+    return text
 
 
 def chunk_size(text: str) -> int | None:
