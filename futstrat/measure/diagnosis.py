@@ -230,6 +230,9 @@ def _cpu_finding(f: StrategyFigures) -> Finding | None:
         caveat = f" (other programs used {f.outside_cpus:.2f} CPUs meanwhile, which lowers this figure)"
     workers = f"{f.workers} {'threads' if not f.crosses_processes else 'workers'}"
     if cpu < WAITING_CPU:
+        busy = f.busy_share
+        if f.concurrent and busy is not None and busy < BUSY_SHARE:
+            return None  # the processes wait, but not inside tasks: the dispatch finding says where
         text = f"{figure}: its tasks mostly wait (sleep, I/O) rather than compute"
         if f.concurrent and f.workers > 1:
             text += f", and its {workers} wait at the same time"
@@ -278,12 +281,12 @@ def _dispatch_finding(f: StrategyFigures) -> Finding | None:
         )
         if f.pickle_seconds_per_task is not None:
             text += f", {_seconds(f.pickle_seconds_per_task)} per task to pickle and unpickle"
-        text += f", and its workers spend only {_percent(busy)} of the compute phase inside tasks"
+        text += f", and its workers are inside tasks for {_percent(busy)} of the compute phase"
         figures.update(bytes_per_task=shipped, sampled_tasks=f.sampled_tasks)
         return _finding(f, "pickling-bound", text, **figures)
     size = "tasks" if per_chunk is None else f"{per_chunk:,.0f} task{'s' if round(per_chunk) != 1 else ''}"
     text = (
-        f"its workers spend only {_percent(busy)} of the compute phase inside tasks: per chunk of {size},"
+        f"its workers are inside tasks for only {_percent(busy)} of the compute phase: per chunk of {size},"
         f" {_seconds(inside)} of work against {_seconds(outside)} of sending, receiving and waiting"
     )
     if f.crosses_processes and shipped is not None:
@@ -304,7 +307,7 @@ def _seconds(value: float) -> str:
 
 
 def _percent(share: float) -> str:
-    return "under 1%" if 0 < share < 0.005 else f"{share:.0%}"
+    return "under 1%" if 0 < share < 0.005 else f"{share:.0%}"  # never a bare 0% for time that was spent
 
 
 def _size(value: float | None) -> str:
