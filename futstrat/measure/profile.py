@@ -15,6 +15,7 @@ Three measurements, each kept out of the timed phases:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from multiprocessing.reduction import ForkingPickler
@@ -123,17 +124,27 @@ class ComputeProfiler:
     """The observer ``futstrat compare`` gives each run: it reads the CPU counters around the compute
     phase and keeps the dispatcher's counts and samples; :meth:`profile` builds the figures afterwards."""
 
-    def __init__(self, crosses_processes: bool) -> None:
+    def __init__(self, crosses_processes: bool, other_processes: bool | None = None) -> None:
+        """``other_processes``: whether anything of the run lives in another process (its workers, a
+        Manager); only then is the process tree read, which takes milliseconds. It defaults to
+        ``crosses_processes``."""
         self.crosses_processes = crosses_processes
+        self.other_processes = crosses_processes if other_processes is None else other_processes
         self._before: tuple[float, float] | None = None
         self._after: tuple[float, float] | None = None
         self._dispatcher: Dispatcher | None = None
 
+    def _reading(self) -> tuple[float, float]:
+        if self.other_processes:
+            return time.monotonic(), own_cpu_seconds()
+        times = os.times()  # this process, all its threads, and the children it has reaped
+        return time.monotonic(), times.user + times.system + times.children_user + times.children_system
+
     def compute_starting(self) -> None:
-        self._before = (time.monotonic(), own_cpu_seconds())
+        self._before = self._reading()
 
     def compute_finished(self, dispatcher: Dispatcher) -> None:
-        self._after = (time.monotonic(), own_cpu_seconds())
+        self._after = self._reading()
         self._dispatcher = dispatcher
 
     def profile(self) -> RunProfile | None:
@@ -142,7 +153,7 @@ class ComputeProfiler:
         if dispatcher is None or before is None or after is None:
             return None
         cpu: float | None = max(0.0, after[1] - before[1])
-        if self.crosses_processes and not workers_cpu_visible():
+        if self.other_processes and not workers_cpu_visible():
             cpu = None
         pickled = None
         if self.crosses_processes:

@@ -131,8 +131,11 @@ def measure(
 
 def _run_trial(contender: Contender, round_number: int, warmup: bool, host: PluginHost) -> Trial:
     assert contender.plan is not None
-    profiler = ComputeProfiler(contender.plan.strategy.crosses_processes)
+    plan = contender.plan
+    profiler = ComputeProfiler(
+        plan.strategy.crosses_processes, plan.strategy.crosses_processes or plan.sharing.uses_start_method
+    )
     before = take_snapshot()
-    report = execute(contender.plan, host, profiler)
+    report = execute(plan, host, profiler)
     after = take_snapshot()
     return Trial(contender, round_number, warmup, report, cpu_use_between(before, after), profiler.profile())
