@@ -384,3 +384,17 @@ def test_a_comparison_without_profiles_has_no_diagnosis():
     comparison = analyse(measurement)
     assert comparison.diagnosis == ()
     assert "why, from" not in render_comparison(comparison)
+
+
+def test_the_known_reasons_of_tiny_and_sleep_are_found_with_wide_margins():
+    """tiny's tasks take a tenth of a microsecond, so process workers are inside them for a few percent
+    of the compute phase (the rule's line is half); sleeping threads use almost no CPU (the line is 0.25
+    CPU-seconds per second), whatever else the machine is doing."""
+    tiny = compare("tiny", ["process"], params={"n": 50_000}, workers=2, repeat=1, warmup=0)
+    assert "dispatch-bound" in [f.kind for f in tiny.diagnosis]
+    figures_of_tiny = tiny.ranked[0].figures
+    assert figures_of_tiny is not None
+    assert figures_of_tiny.tasks_per_chunk is not None
+    assert figures_of_tiny.tasks_per_chunk > 1
+    sleep = compare("sleep", ["thread"], params={"tasks": 40, "seconds": 0.02}, workers=8, repeat=2, warmup=0)
+    assert [f.kind for f in sleep.diagnosis][:1] == ["waits"]
