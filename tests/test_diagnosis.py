@@ -398,3 +398,16 @@ def test_the_known_reasons_of_tiny_and_sleep_are_found_with_wide_margins():
     assert figures_of_tiny.tasks_per_chunk > 1
     sleep = compare("sleep", ["thread"], params={"tasks": 40, "seconds": 0.02}, workers=8, repeat=2, warmup=0)
     assert [f.kind for f in sleep.diagnosis][:1] == ["waits"]
+
+
+def test_the_plots_caption_is_the_diagnosis():
+    from futstrat.report.comparison_view import diagnosis_lines
+    from futstrat.report.plot import caption
+
+    comparison = compare("sleep", ["serial", "thread"], params={"tasks": 8, "seconds": 0.02}, workers=4, repeat=1,
+                         warmup=0)  # fmt: skip
+    lines = diagnosis_lines(comparison)
+    assert lines
+    text = caption(comparison)
+    assert text.startswith("why, from what the runs measured:\n")
+    assert " ".join(text.split()).endswith(" ".join(lines[-1].split()))
