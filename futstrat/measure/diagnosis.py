@@ -98,10 +98,6 @@ class StrategyFigures:
         parts = [b for b in (self.argument_bytes_per_task, self.result_bytes_per_task) if b is not None]
         return sum(parts) if parts else None
 
-    @property
-    def label(self) -> str:
-        return self.strategy
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "workers": self.workers,
@@ -134,8 +130,9 @@ class Finding:
 
     strategy: str
     sharing: str | None
-    kind: str  # waits, gil-bound, releases-gil, parallel, partly-parallel, cpu-bound, start-up-bound,
-    # pickling-bound, dispatch-bound
+    #: cpu-bound, waits, gil-bound, releases-gil, parallel, partly-parallel, one-cpu, start-up-bound,
+    #: pickling-bound or dispatch-bound
+    kind: str
     text: str
     figures: dict[str, Any]
 
