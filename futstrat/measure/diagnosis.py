@@ -40,6 +40,14 @@ LARGE_TASK_BYTES = 64 * 1024
 MIN_CPU_WALL = 0.1
 #: Other programs using this share of the CPUs make a CPU figure low: the sentence says so.
 OUTSIDE_SHARE = 0.1
+#: When this run and other programs together kept this share of the CPUs busy, the machine was full: a
+#: low CPU figure may then come from tasks kept off the CPUs rather than from tasks that wait.
+FULL_MACHINE = 0.9
+#: Serial at this many CPU-seconds per second or more keeps its CPU busy; between this and
+#: ``WAITING_CPU`` its tasks wait part of the time.
+ONE_CPU_BUSY = 0.7
+#: The findings a full machine could have caused, which are not given when it was full.
+LOW_CPU_KINDS = frozenset({"waits", "partly-waits", "gil-bound", "partly-parallel", "one-cpu"})
 
 
 @frozen
@@ -130,8 +138,8 @@ class Finding:
 
     strategy: str
     sharing: str | None
-    #: cpu-bound, waits, gil-bound, releases-gil, parallel, partly-parallel, one-cpu, start-up-bound,
-    #: pickling-bound or dispatch-bound
+    #: cpu-bound, partly-waits, waits, gil-bound, releases-gil, parallel, partly-parallel, one-cpu,
+    #: machine-busy, start-up-bound, pickling-bound or dispatch-bound
     kind: str
     text: str
     figures: dict[str, Any]
@@ -221,10 +229,26 @@ def _cpu_finding(f: StrategyFigures) -> Finding | None:
     cpu = f.cpu_per_wall
     if cpu is None:
         return None
+    read = _read_cpu(f, cpu)
+    if read is None:
+        return None
+    kind, text, named = read
     figure = f"{cpu:.2f} CPU-seconds per second of compute"
-    caveat = ""
-    if f.outside_cpus is not None and f.outside_cpus >= OUTSIDE_SHARE * f.cpus:
-        caveat = f" (other programs used {f.outside_cpus:.2f} CPUs meanwhile, which lowers this figure)"
+    outside = f.outside_cpus
+    if outside is not None and kind in LOW_CPU_KINDS and outside + cpu >= FULL_MACHINE * f.cpus:
+        text = (
+            f"{figure}, while other programs kept {outside:.2f} of the {f.cpus} CPUs busy: with the machine"
+            " full, this figure cannot tell tasks that wait from tasks kept waiting for a CPU"
+        )
+        return _finding(f, "machine-busy", text, cpu_per_wall=cpu, outside_cpus=outside)
+    if outside is not None and outside >= OUTSIDE_SHARE * f.cpus:
+        text += f" (other programs used {outside:.2f} CPUs meanwhile, which lowers this figure)"
+    return _finding(f, kind, text, cpu_per_wall=cpu, **named)
+
+
+def _read_cpu(f: StrategyFigures, cpu: float) -> tuple[str, str, dict[str, Any]] | None:
+    """What the CPU figure alone says: ``(kind, sentence, other figures it names)``."""
+    figure = f"{cpu:.2f} CPU-seconds per second of compute"
     workers = f"{f.workers} {'threads' if not f.crosses_processes else 'workers'}"
     if cpu < WAITING_CPU:
         busy = f.busy_share
@@ -233,25 +257,25 @@ def _cpu_finding(f: StrategyFigures) -> Finding | None:
         text = f"{figure}: its tasks mostly wait (sleep, I/O) rather than compute"
         if f.concurrent and f.workers > 1:
             text += f", and its {workers} wait at the same time"
-        return _finding(f, "waits", text + caveat, cpu_per_wall=cpu)
+        return "waits", text, {}
     if not f.concurrent:
-        return _finding(f, "cpu-bound", f"{figure}: its tasks keep a CPU busy{caveat}", cpu_per_wall=cpu)
+        if cpu < ONE_CPU_BUSY:
+            return "partly-waits", f"{figure}: its tasks wait part of the time (sleep, I/O)", {}
+        return "cpu-bound", f"{figure}: its tasks keep a CPU busy", {}
     usable = min(f.workers, f.cpus)
     if usable < 2:
-        return _finding(
-            f, "one-cpu", f"{figure}, with only {usable} CPU to use{caveat}", cpu_per_wall=cpu, usable_cpus=usable
-        )
+        return "one-cpu", f"{figure}, with only {usable} CPU to use", {"usable_cpus": usable}
     if not f.crosses_processes:
         if cpu < ONE_CPU_AT_MOST:
             text = f"{figure} with {workers}: one CPU at most, so the tasks hold the GIL and take turns"
-            return _finding(f, "gil-bound", text + caveat, cpu_per_wall=cpu, workers=f.workers)
+            return "gil-bound", text, {"workers": f.workers}
         text = f"{figure} with {workers}: the tasks release the GIL (native code) and run in parallel"
-        return _finding(f, "releases-gil", text + caveat, cpu_per_wall=cpu, workers=f.workers)
+        return "releases-gil", text, {"workers": f.workers}
     if cpu >= PARALLEL_SHARE * usable:
         text = f"{figure} of the {usable} CPUs its {workers} could use: they compute in parallel"
-        return _finding(f, "parallel", text + caveat, cpu_per_wall=cpu, usable_cpus=usable)
+        return "parallel", text, {"usable_cpus": usable}
     text = f"{figure} of the {usable} CPUs its {workers} could use: they are busy only part of the time"
-    return _finding(f, "partly-parallel", text + caveat, cpu_per_wall=cpu, usable_cpus=usable)
+    return "partly-parallel", text, {"usable_cpus": usable}
 
 
 def _overhead_finding(f: StrategyFigures) -> Finding | None:
