@@ -440,3 +440,28 @@ def test_the_plots_caption_is_the_diagnosis():
     text = caption(comparison)
     assert text.startswith("why, from what the runs measured:\n")
     assert " ".join(text.split()).endswith(" ".join(lines[-1].split()))
+
+
+def test_a_run_that_makes_its_own_context_switches_waits_however_full_the_machine_is():
+    """Sleeping threads give up the CPU themselves; pi kept off the CPUs by other programs does not."""
+    [waits] = diagnose(figures(cpu_per_wall=0.04, outside_cpus=1.95, voluntary_switches=90, involuntary_switches=110))
+    assert waits.kind == "waits"
+    assert "45% of its 200 context switches were its own, to wait" in waits.text
+    assert waits.figures["own_switch_share"] == pytest.approx(0.45)
+    [kept_off] = diagnose(
+        figures(cpu_per_wall=0.9, outside_cpus=1.8, voluntary_switches=3, involuntary_switches=20_000)
+    )
+    assert kept_off.kind == "machine-busy"
+    [too_few] = diagnose(figures(cpu_per_wall=0.04, outside_cpus=1.95, voluntary_switches=5, involuntary_switches=5))
+    assert too_few.kind == "machine-busy"
+
+
+def test_a_run_in_one_process_counts_its_context_switches():
+    plan = plan_run("sleep", "thread", workers=4, params={"tasks": 8, "seconds": 0.01}, timeout=60)
+    profiler = ComputeProfiler(crosses_processes=False)
+    assert execute(plan, observer=profiler).ok
+    profile = profiler.profile()
+    assert profile is not None
+    assert profile.voluntary_switches is not None
+    assert profile.voluntary_switches >= 8  # each sleep gives up the CPU
+    assert profile.involuntary_switches is not None

@@ -46,6 +46,12 @@ FULL_MACHINE = 0.9
 #: Serial at this many CPU-seconds per second or more keeps its CPU busy; between this and
 #: ``WAITING_CPU`` its tasks wait part of the time.
 ONE_CPU_BUSY = 0.7
+#: A run whose threads made this share of their context switches themselves (to wait, for a lock, for
+#: the GIL) waits by itself, however full the machine was: one that computes and is kept off the CPUs
+#: by other programs makes almost none of its own (pi on a full machine: none of 20,000).
+OWN_SWITCHES = 0.3
+#: Fewer context switches than this say too little.
+MIN_SWITCHES = 20
 #: The findings a full machine could have caused, which are not given when it was full.
 LOW_CPU_KINDS = frozenset({"waits", "partly-waits", "gil-bound", "partly-parallel", "one-cpu"})
 
@@ -74,6 +80,18 @@ class StrategyFigures:
     argument_bytes_per_task: float | None = None
     result_bytes_per_task: float | None = None
     pickle_seconds_per_task: float | None = None
+    #: Context switches over the compute phases, summed: the threads gave up a CPU themselves
+    #: (voluntary) or were taken off one; None when the run has other processes.
+    voluntary_switches: int | None = None
+    involuntary_switches: int | None = None
+
+    @property
+    def own_switch_share(self) -> float | None:
+        """The share of context switches the run's threads made themselves, to wait."""
+        if self.voluntary_switches is None or self.involuntary_switches is None:
+            return None
+        switches = self.voluntary_switches + self.involuntary_switches
+        return self.voluntary_switches / switches if switches >= MIN_SWITCHES else None
 
     @property
     def overhead_share(self) -> float | None:
@@ -129,6 +147,8 @@ class StrategyFigures:
             "argument_bytes_per_task": self.argument_bytes_per_task,
             "result_bytes_per_task": self.result_bytes_per_task,
             "pickle_seconds_per_task": self.pickle_seconds_per_task,
+            "voluntary_switches": self.voluntary_switches,
+            "involuntary_switches": self.involuntary_switches,
         }
 
 
@@ -182,6 +202,7 @@ def figures_of(
     sampled_tasks = sum(s.tasks for s in samples)
     sampled_results = sum(s.results for s in samples)
     items = max(sampled_tasks, sampled_results)
+    switches_known = all(p.voluntary_switches is not None and p.involuntary_switches is not None for p in profiles)
     return StrategyFigures(
         strategy=strategy,
         sharing=sharing,
@@ -203,6 +224,8 @@ def figures_of(
         argument_bytes_per_task=(sum(s.argument_bytes for s in samples) / sampled_tasks) if sampled_tasks else None,
         result_bytes_per_task=(sum(s.result_bytes for s in samples) / sampled_results) if sampled_results else None,
         pickle_seconds_per_task=(sum(s.seconds for s in samples) / items) if items else None,
+        voluntary_switches=sum(p.voluntary_switches or 0 for p in profiles) if switches_known else None,
+        involuntary_switches=sum(p.involuntary_switches or 0 for p in profiles) if switches_known else None,
     )
 
 
@@ -235,7 +258,16 @@ def _cpu_finding(f: StrategyFigures) -> Finding | None:
     kind, text, named = read
     figure = f"{cpu:.2f} CPU-seconds per second of compute"
     outside = f.outside_cpus
-    if outside is not None and kind in LOW_CPU_KINDS and outside + cpu >= FULL_MACHINE * f.cpus:
+    full = outside is not None and outside + cpu >= FULL_MACHINE * f.cpus
+    own = f.own_switch_share
+    if full and kind in LOW_CPU_KINDS and own is not None and own >= OWN_SWITCHES:
+        switches = (f.voluntary_switches or 0) + (f.involuntary_switches or 0)
+        text += (
+            f" (other programs kept {outside:.2f} of the {f.cpus} CPUs busy, but {_percent(own)} of its"
+            f" {switches:,} context switches were its own, to wait, where a run kept off the CPUs makes almost none)"
+        )
+        return _finding(f, kind, text, cpu_per_wall=cpu, own_switch_share=own, **named)
+    if full and kind in LOW_CPU_KINDS:
         text = (
             f"{figure}, while other programs kept {outside:.2f} of the {f.cpus} CPUs busy: with the machine"
             " full, this figure cannot tell tasks that wait from tasks kept waiting for a CPU"

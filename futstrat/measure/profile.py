@@ -70,6 +70,10 @@ class RunProfile:
     chunks: int  # chunks whose results came back
     seconds_in_chunks: float  # their seconds inside the workers, summed
     pickled: PickledSample | None  # None when the tasks never leave the parent's process
+    #: Times the run's threads gave up a CPU themselves (to wait) and were taken off one (another
+    #: program's turn), over the compute phase; None when the run has other processes to count.
+    voluntary_switches: int | None = None
+    involuntary_switches: int | None = None
 
     @property
     def cpu_per_wall(self) -> float | None:
@@ -85,6 +89,8 @@ class RunProfile:
             "chunks": self.chunks,
             "seconds_in_chunks": self.seconds_in_chunks,
             "pickled_sample": None if self.pickled is None else self.pickled.to_dict(),
+            "voluntary_switches": self.voluntary_switches,
+            "involuntary_switches": self.involuntary_switches,
         }
 
 
@@ -130,15 +136,16 @@ class ComputeProfiler:
         ``crosses_processes``."""
         self.crosses_processes = crosses_processes
         self.other_processes = crosses_processes if other_processes is None else other_processes
-        self._before: tuple[float, float] | None = None
-        self._after: tuple[float, float] | None = None
+        self._before: tuple[float, float, tuple[int, int] | None] | None = None
+        self._after: tuple[float, float, tuple[int, int] | None] | None = None
         self._dispatcher: Dispatcher | None = None
 
-    def _reading(self) -> tuple[float, float]:
+    def _reading(self) -> tuple[float, float, tuple[int, int] | None]:
+        """``(wall, CPU-seconds, context switches)``; switches only for a run in this process alone."""
         if self.other_processes:
-            return time.monotonic(), own_cpu_seconds()
+            return time.monotonic(), own_cpu_seconds(), None
         times = os.times()  # this process, all its threads, and the children it has reaped
-        return time.monotonic(), times.user + times.system + times.children_user + times.children_system
+        return time.monotonic(), times.user + times.system + times.children_user + times.children_system, _switches()
 
     def compute_starting(self) -> None:
         self._before = self._reading()
@@ -165,4 +172,16 @@ class ComputeProfiler:
             chunks=dispatcher.chunks_done,
             seconds_in_chunks=dispatcher.seconds_in_chunks,
             pickled=pickled,
+            voluntary_switches=None if before[2] is None or after[2] is None else after[2][0] - before[2][0],
+            involuntary_switches=None if before[2] is None or after[2] is None else after[2][1] - before[2][1],
         )
+
+
+def _switches() -> tuple[int, int] | None:
+    """This process's voluntary and involuntary context switches, all threads together."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw, usage.ru_nivcsw
