@@ -48,7 +48,7 @@ FULL_MACHINE = 0.9
 ONE_CPU_BUSY = 0.7
 #: A run whose threads made this share of their context switches themselves (to wait, for a lock, for
 #: the GIL) waits by itself, however full the machine was: one that computes and is kept off the CPUs
-#: by other programs makes almost none of its own (pi on a full machine: none of 20,000).
+#: by other programs makes almost none of its own (pi on a full machine: none of about 20,000).
 OWN_SWITCHES = 0.3
 #: Fewer context switches than this say too little.
 MIN_SWITCHES = 20
