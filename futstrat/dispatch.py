@@ -24,6 +24,9 @@ from futstrat.model import Dispatch, ExecutorSpec, Task
 from futstrat.peers import PeerFutureBoard, describe_cycle
 from futstrat.workers import Chunk, StandInTaskError, run_chunk
 
+#: Chunks whose tasks and results are kept for ``futstrat compare`` to pickle after the run, as a sample.
+SAMPLED_CHUNKS = 3
+
 
 class RunTimedOutError(FutstratError):
     """The watchdog's deadline passed."""
@@ -121,6 +124,12 @@ class Dispatcher:
         # Chunks in flight: two per worker keeps every worker busy while results travel back. Map-style
         # dispatch keeps two windows in flight, each half as wide, to hold no more.
         self._window = max(workers * 2, 4)
+        # What the worker side reports, counted as results come in: a sum and a count, nothing more.
+        self.chunks_done = 0
+        self.seconds_in_chunks = 0.0
+        # The first chunks sent and the first results received, kept (not copied) for a later sample.
+        self.sampled_chunks: list[Chunk] = []
+        self.sampled_results: list[list[Any]] = []
 
     @property
     def tasks_done(self) -> int:
@@ -176,6 +185,8 @@ class Dispatcher:
 
     def _submit(self, chunk: Chunk) -> Future[Any]:
         self._in_flight[chunk.start] = chunk
+        if len(self.sampled_chunks) < SAMPLED_CHUNKS:
+            self.sampled_chunks.append(chunk)
         try:
             future = self.executor.submit(self.call, chunk)
         except BrokenExecutor as exc:  # a worker died since the last result came back: the same failure
@@ -193,8 +204,15 @@ class Dispatcher:
         except Exception as exc:
             raise self._failure(chunk.start, exc) from exc
         del self._in_flight[chunk.start]
-        self.received += len(outcome[2])
+        self._count(outcome[1], outcome[2])
         return outcome
+
+    def _count(self, seconds: float, results: list[Any]) -> None:
+        self.received += len(results)
+        self.chunks_done += 1
+        self.seconds_in_chunks += seconds
+        if len(self.sampled_results) < SAMPLED_CHUNKS:
+            self.sampled_results.append(results)
 
     def _submit_each(self) -> Iterator[list[Any]]:
         """One future per chunk; finished futures report on a queue, so each costs O(1)."""
@@ -251,6 +269,8 @@ class Dispatcher:
             return None
         for chunk in chunks:
             self._in_flight[chunk.start] = chunk
+        if len(self.sampled_chunks) < SAMPLED_CHUNKS:
+            self.sampled_chunks += chunks[: SAMPLED_CHUNKS - len(self.sampled_chunks)]
         try:
             return chunks, mapper(self.call, chunks, timeout=self._remaining(), chunksize=1)
         except BrokenExecutor as exc:  # a worker died since the last result came back: the same failure
@@ -259,9 +279,9 @@ class Dispatcher:
     def _gather_window(self, chunks: list[Chunk], outcomes: Iterator[Any]) -> Iterator[list[Any]]:
         in_order = InOrder(chunks[0].start)
         try:
-            for start, _, results in outcomes:
+            for start, seconds, results in outcomes:
                 del self._in_flight[start]
-                self.received += len(results)
+                self._count(seconds, results)
                 yield from in_order.add(start, results)
         except FuturesTimeoutError:
             if time.monotonic() >= self.deadline - 0.01:

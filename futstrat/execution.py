@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import BrokenExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from futstrat.dispatch import (
     DeadlockFoundError,
@@ -115,11 +115,21 @@ class TaskTimeoutWatch(threading.Thread):
         self._stop_event.set()
 
 
+class ComputeObserver(Protocol):
+    """Told when the compute phase starts and ends, outside its timing: ``futstrat compare`` measures
+    the CPU time it took and reads the dispatcher's chunk counts through this."""
+
+    def compute_starting(self) -> None: ...
+
+    def compute_finished(self, dispatcher: Dispatcher) -> None: ...
+
+
 class RunExecution:
     """The state of one run while it is under way."""
 
-    def __init__(self, plan: RunPlan) -> None:
+    def __init__(self, plan: RunPlan, observer: ComputeObserver | None = None) -> None:
         self.plan = plan
+        self.observer = observer
         self.session: SharingSession | None = None
         self.executor: Any = None
         self.board: PeerFutureBoard | None = None
@@ -133,7 +143,7 @@ class RunExecution:
     def carry_out(self) -> RunReport:
         plan = self.plan
         started = time.perf_counter()
-        ready = computed = None
+        ready = began = computed = None
         deadline = time.monotonic() + plan.timeout
         status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
         try:
@@ -145,8 +155,13 @@ class RunExecution:
             self._check_tasks_can_travel()
             extra = self._open()
             wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
-            ready = time.perf_counter()
+            ready = began = time.perf_counter()
+            if self.observer is not None:
+                self.observer.compute_starting()
+                began = time.perf_counter()  # the observer's own time belongs to no phase
             value, computed = self._compute(extra, deadline)
+            if self.observer is not None and self.dispatcher is not None:
+                self.observer.compute_finished(self.dispatcher)
             with guest_code("the workload's check"):
                 check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
             status = RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
@@ -169,6 +184,7 @@ class RunExecution:
         if status not in (RunStatus.PASSED, RunStatus.CHECK_FAILED):
             error = (error or "") + self._left_behind()
         ready = ready or stopping
+        began = began or ready
         computed = computed or stopping
         return RunReport(
             workload=plan.workload.name,
@@ -180,7 +196,7 @@ class RunExecution:
             status=status,
             value=value,
             check=check,
-            timings=Timings(startup=ready - started, compute=computed - ready, shutdown=stopped - stopping),
+            timings=Timings(startup=ready - started, compute=computed - began, shutdown=stopped - stopping),
             tasks=self.task_count or 0,
             error=error,
             traceback=remote_tb,

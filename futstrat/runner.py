@@ -12,7 +12,7 @@ from attrs import frozen
 from futstrat import params as param_rules
 from futstrat.dotted import load_workload
 from futstrat.errors import RefusedError, UsageError
-from futstrat.execution import RunExecution
+from futstrat.execution import ComputeObserver, RunExecution
 from futstrat.model import (
     Check,
     Combination,
@@ -203,11 +203,14 @@ def run(
     return execute(plan)
 
 
-def execute(plan: RunPlan, host: PluginHost | None = None) -> RunReport:
-    """Carry out a vetted plan under the watchdog and report; never raises for a failing run."""
+def execute(plan: RunPlan, host: PluginHost | None = None, observer: ComputeObserver | None = None) -> RunReport:
+    """Carry out a vetted plan under the watchdog and report; never raises for a failing run.
+
+    ``observer`` is told when the compute phase starts and ends, outside the phase's timing.
+    """
     host = host or get_host()
     host.hook.futstrat_run_started(plan=plan)
-    report = RunExecution(plan).carry_out()
+    report = RunExecution(plan, observer).carry_out()
     host.hook.futstrat_run_finished(report=report)
     return report
 

@@ -110,11 +110,11 @@ def test_ctrl_c_writes_the_samples_so_far_marked_partial(tmp_path, capsys, monke
 
     real_execute, calls = trials.execute, []
 
-    def interrupted_on_the_fourth_run(plan, host=None):
+    def interrupted_on_the_fourth_run(plan, host=None, observer=None):
         calls.append(plan.strategy.name)
         if len(calls) == 4:
             raise KeyboardInterrupt
-        return real_execute(plan, host)
+        return real_execute(plan, host, observer)
 
     monkeypatch.setattr(trials, "execute", interrupted_on_the_fourth_run)
     path = tmp_path / "partial.json"
@@ -168,7 +168,7 @@ def no_measuring(monkeypatch):
     """Any run at all fails the test: what is checked must be checked before measuring."""
     from futstrat.measure import trials
 
-    def must_not_run(plan, host=None):
+    def must_not_run(plan, host=None, observer=None):
         raise AssertionError("measured although the command line could not work")
 
     monkeypatch.setattr(trials, "execute", must_not_run)
@@ -288,11 +288,11 @@ def _interrupt_on_the_fourth_run(monkeypatch):
 
     real_execute, calls = trials.execute, []
 
-    def interrupted_on_the_fourth_run(plan, host=None):
+    def interrupted_on_the_fourth_run(plan, host=None, observer=None):
         calls.append(plan.strategy.name)
         if len(calls) == 4:
             raise KeyboardInterrupt
-        return real_execute(plan, host)
+        return real_execute(plan, host, observer)
 
     monkeypatch.setattr(trials, "execute", interrupted_on_the_fourth_run)
 

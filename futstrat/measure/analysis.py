@@ -14,8 +14,10 @@ import attrs
 from attrs import frozen
 
 from futstrat.measure.contenders import Contender
+from futstrat.measure.diagnosis import Finding, StrategyFigures, diagnose, figures_of
 from futstrat.measure.stats import NOISE_THRESHOLD, Ratio, Summary, noise_reasons, ratio_of_medians, summarize
 from futstrat.measure.trials import Measurement, Trial
+from futstrat.runner import usable_cpus
 
 #: The phases of one run, then their sum.
 FIGURES = ("startup", "compute", "shutdown", "total")
@@ -47,6 +49,9 @@ class ContenderResult:
     speedup_over_serial: Ratio | None = None  # serial's time / this combination's
     noise: tuple[str, ...] = ()
     stopped: str | None = None
+    #: What its passed runs measured beyond the phase times, and the findings they support.
+    figures: StrategyFigures | None = None
+    findings: tuple[Finding, ...] = ()
 
     @property
     def label(self) -> str:
@@ -94,6 +99,8 @@ class Comparison:
     results: tuple[ContenderResult, ...]  # ranked fastest first, then the unranked ones
     refused: tuple[Contender, ...]
     warnings: tuple[str, ...]
+    #: Why the ranked combinations came out as they did, fastest first: each finding names its figure.
+    diagnosis: tuple[Finding, ...] = ()
 
     @property
     def fastest(self) -> ContenderResult | None:
@@ -143,6 +150,9 @@ def analyse(measurement: Measurement, figure: str = "total") -> Comparison:
                 noise=tuple(noise_reasons(result.summaries[figure])),
             )
         )
+        figures = _figures(result)
+        if figures is not None:
+            results[-1] = attrs.evolve(results[-1], figures=figures, findings=tuple(diagnose(figures)))
     ranked_ids = {id(r) for r in eligible}
     results += sorted((r for r in plain if id(r) not in ranked_ids), key=lambda r: r.label)
     plan = next((c.plan for c in measurement.contenders if c.plan is not None), None)
@@ -155,6 +165,7 @@ def analyse(measurement: Measurement, figure: str = "total") -> Comparison:
         results=tuple(results),
         refused=tuple(c for c in measurement.contenders if c.refused),
         warnings=(),
+        diagnosis=tuple(finding for result in results for finding in result.findings),
     )
     return attrs.evolve(comparison, warnings=tuple(collect_warnings(comparison)))
 
@@ -170,6 +181,25 @@ def _summarize(contender: Contender, measurement: Measurement) -> ContenderResul
         tuple(t for t in trials if t.warmup),
         summaries,
         stopped=measurement.stopped.get(contender.label),
+    )
+
+
+def _figures(result: ContenderResult) -> StrategyFigures | None:
+    plan = result.contender.plan
+    if plan is None or not result.summaries:
+        return None
+    return figures_of(
+        result.samples,
+        strategy=result.contender.strategy,
+        sharing=result.contender.sharing,
+        workers=plan.workers,
+        cpus=usable_cpus(),
+        concurrent=plan.strategy.concurrent,
+        crosses_processes=plan.strategy.crosses_processes,
+        startup=result.summaries["startup"].median,
+        shutdown=result.summaries["shutdown"].median,
+        total=result.summaries["total"].median,
+        outside_cpus=result.outside_cpus,
     )
 
 

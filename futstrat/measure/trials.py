@@ -15,6 +15,7 @@ from attrs import define, field, frozen
 from futstrat.errors import UsageError
 from futstrat.measure.contenders import Contender
 from futstrat.measure.load import CpuUse, cpu_use_between, load_average, take_snapshot
+from futstrat.measure.profile import ComputeProfiler, RunProfile
 from futstrat.model import RunReport, RunStatus
 from futstrat.plugins import PluginHost, get_host
 from futstrat.runner import execute
@@ -32,6 +33,8 @@ class Trial:
     warmup: bool
     report: RunReport
     cpu: CpuUse
+    #: CPU use, chunk counts and a pickled sample of the compute phase; None when it did not finish.
+    profile: RunProfile | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,7 +131,11 @@ def measure(
 
 def _run_trial(contender: Contender, round_number: int, warmup: bool, host: PluginHost) -> Trial:
     assert contender.plan is not None
+    plan = contender.plan
+    profiler = ComputeProfiler(
+        plan.strategy.crosses_processes, plan.strategy.crosses_processes or plan.sharing.uses_start_method
+    )
     before = take_snapshot()
-    report = execute(contender.plan, host)
+    report = execute(plan, host, profiler)
     after = take_snapshot()
-    return Trial(contender, round_number, warmup, report, cpu_use_between(before, after))
+    return Trial(contender, round_number, warmup, report, cpu_use_between(before, after), profiler.profile())

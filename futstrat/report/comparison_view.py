@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from futstrat.measure.analysis import BASELINE_STRATEGY, FIGURE_NAMES, FIGURES, Comparison, ContenderResult
+from futstrat.measure.diagnosis import sentence
 from futstrat.report import format as fmt
 from futstrat.report.table import Cell, Column, render_boxed, render_plain
 from futstrat.report.terminal import Styler
@@ -138,6 +139,18 @@ def verdict(comparison: Comparison) -> str:
     return sentence
 
 
+def diagnosis_lines(comparison: Comparison) -> list[str]:
+    """Why each ranked combination came out as it did, fastest first: one line each, figures named."""
+    return [sentence(result.findings) for result in comparison.ranked if result.findings]
+
+
+def render_diagnosis(comparison: Comparison) -> str:
+    lines = diagnosis_lines(comparison)
+    if not lines:
+        return ""
+    return "why, from what the runs measured:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def render_details(comparison: Comparison, styler: Styler | None = None, width: int | None = None) -> str:
     """Median, IQR, minimum and maximum of every phase of every combination: one row each."""
     styled = styler is not None
@@ -186,6 +199,9 @@ def render_comparison(comparison: Comparison, styler: Styler | None = None, widt
     if rows:
         blocks.append(render_boxed(cols, rows, styler, width) if styled else render_plain(cols, rows))
     blocks.append(styler.paint(verdict(comparison), "good" if comparison.fastest else "bad"))
+    diagnosis = render_diagnosis(comparison)
+    if diagnosis:
+        blocks.append(diagnosis)
     if comparison.refused:
         lines = [f"refused, not measured ({len(comparison.refused)}):"]
         lines += [f"  {c.label}: {'; '.join(c.reasons)}" for c in comparison.refused]

@@ -44,6 +44,7 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "wall": trial.cpu.wall,
         "own_cpu": _rounded(trial.cpu.own),
         "outside_cpu": _rounded(trial.cpu.outside),
+        "profile": None if trial.profile is None else trial.profile.to_dict(),
         "value": report.to_dict()["value"],
         "check": report.check.detail if report.check is not None else None,
         "error": report.error,
@@ -73,6 +74,7 @@ def result_to_dict(result: ContenderResult) -> dict[str, Any]:
         "speedup_over_serial": result.speedup_over_serial.to_dict() if result.speedup_over_serial else None,
         "noise": list(result.noise),
         "outside_cpus": _rounded(result.outside_cpus),
+        "figures": None if result.figures is None else result.figures.to_dict(),
         "samples": [trial_to_dict(t) for t in sorted((*result.warmups, *result.samples), key=lambda t: t.round)],
     }
 
@@ -109,6 +111,7 @@ def comparison_to_dict(
             for c in comparison.refused
         ],
         "warnings": list(comparison.warnings),
+        "diagnosis": [finding.to_dict() for finding in comparison.diagnosis],
     }
 
 

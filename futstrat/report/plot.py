@@ -10,17 +10,29 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from futstrat.errors import UsageError
 from futstrat.measure.analysis import FIGURE_NAMES, Comparison
-from futstrat.report.comparison_view import title
+from futstrat.report.comparison_view import diagnosis_lines, title
 from futstrat.report.files import write_atomically
 
 INSTALL_HINT = "plotting needs matplotlib: pip install 'futstrat[plot]' (or pip install matplotlib)"
 PHASES = (("startup", "start-up", "#8fb3d9"), ("compute", "compute", "#2b6cb0"), ("shutdown", "shutdown", "#f6ad55"))
 FORMATS = (".png", ".svg", ".pdf")
+#: Characters per line of the caption that gives the diagnosis under the bars.
+CAPTION_WIDTH = 150
+
+
+def caption(comparison: Comparison) -> str:
+    """The diagnosis as the plot's caption, wrapped to the figure's width."""
+    lines = diagnosis_lines(comparison)
+    if not lines:
+        return ""
+    wrapped = [textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="    ") for line in lines]
+    return "why, from what the runs measured:\n" + "\n".join(wrapped)
 
 
 def require_matplotlib() -> Any:
@@ -43,7 +55,8 @@ def plot_comparison(comparison: Comparison, path: str | os.PathLike[str]) -> Pat
     figure_module = require_matplotlib()
     results = [r for r in comparison.results if r.summaries]
     labels = [f"{r.contender.strategy} / {r.contender.sharing}" + ("" if r.rank else " (failed runs)") for r in results]
-    height = 1.8 + 0.45 * max(1, len(results))
+    why = caption(comparison)
+    height = 1.8 + 0.45 * max(1, len(results)) + 0.15 * (why.count("\n") + 1 if why else 0)
     figure = figure_module.Figure(figsize=(9, height), layout="constrained")
     axes = figure.add_subplot()
     positions = list(range(len(results)))
@@ -73,6 +86,8 @@ def plot_comparison(comparison: Comparison, path: str | os.PathLike[str]) -> Pat
     axes.set_xlim(0, reach * 1.45)
     axes.set_title(title(comparison), fontsize=9, wrap=True)
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, fontsize=8, frameon=False)
+    if why:
+        figure.supxlabel(why, x=0.01, ha="left", fontsize=7, linespacing=1.4)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=Path(path).suffix.lower().lstrip("."), dpi=120)
     return write_atomically(path, buffer.getvalue())
