@@ -25,10 +25,11 @@ from futstrat.dispatch import (
     describe_call,
 )
 from futstrat.errors import FutstratError
-from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
+from futstrat.model import Check, ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
 from futstrat.readiness import wait_until_ready
+from futstrat.user_code import UserCodeError, last_user_frame
 from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
 from futstrat.workers import initialize_worker
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from futstrat.runner import RunPlan
 
 _WATCH_INTERVAL_SECONDS = 0.05
+#: The statuses of a run whose tasks all finished and whose answer was combined.
+_RAN_TO_THE_END = (RunStatus.PASSED, RunStatus.UNCHECKED, RunStatus.CHECK_FAILED)
 _EXIT_CODE_PATIENCE_SECONDS = 2.0
 
 
@@ -120,16 +123,19 @@ class RunExecution:
         ready = computed = None
         deadline = time.monotonic() + plan.timeout
         status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
+        failed_in: str | None = None
         try:
-            self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
+            with _user_code("tasks"):
+                self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
             self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
             self._check_tasks_can_travel()
             extra = self._open()
             wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
             ready = time.perf_counter()
             value, computed = self._compute(extra, deadline)
-            check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
-            status = RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
+            with _user_code("check"):
+                check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
+            status = _status_of(check)
         except DeadlockFoundError as exc:
             status, error = RunStatus.DEADLOCK, str(exc)
         except RunTimedOutError as exc:
@@ -139,14 +145,16 @@ class RunExecution:
         except TaskFailedError as exc:
             status, error = self._explain(exc)
             remote_tb = exc.remote_traceback
+        except UserCodeError as exc:
+            status, error, remote_tb, failed_in = RunStatus.ERROR, _describe_user_error(exc), exc.traceback, exc.phase
         except Exception as exc:
             status = RunStatus.ERROR
             error = str(exc) if isinstance(exc, FutstratError) else f"{type(exc).__name__}: {exc}"
         finally:
             stopping = time.perf_counter()
-            self._close(graceful=status in (RunStatus.PASSED, RunStatus.CHECK_FAILED))
+            self._close(graceful=status in _RAN_TO_THE_END)
             stopped = time.perf_counter()
-        if status not in (RunStatus.PASSED, RunStatus.CHECK_FAILED):
+        if status not in _RAN_TO_THE_END:
             error = (error or "") + self._left_behind()
         ready = ready or stopping
         computed = computed or stopping
@@ -164,6 +172,7 @@ class RunExecution:
             tasks=self.task_count or 0,
             error=error,
             traceback=remote_tb,
+            failed_in=failed_in,
             chunksize=None if self.dispatcher is None else self.dispatcher.chunksize,
         )
 
@@ -189,12 +198,14 @@ class RunExecution:
             results = itertools.chain.from_iterable(self.dispatcher.chunk_results())
             if self.session is None:
                 # Nothing to read once the tasks are done: the workload folds results as they come.
-                value = plan.workload.combine(results, plan.params, None)
+                with _user_code("combine"):
+                    value = plan.workload.combine(results, plan.params, None)
                 computed = time.perf_counter()
             else:
                 gathered = list(results)
                 computed = time.perf_counter()
-                value = plan.workload.combine(gathered, plan.params, self.session.final_value())
+                with _user_code("combine"):
+                    value = plan.workload.combine(gathered, plan.params, self.session.final_value())
         self.task_count = self.dispatcher.tasks_done
         return value, computed
 
@@ -322,11 +333,45 @@ class RunExecution:
         )
 
 
+@contextlib.contextmanager
+def _user_code(phase: str) -> Iterator[None]:
+    """Name the workload method an exception came from; futstrat's own errors pass untouched."""
+    try:
+        yield
+    except (FutstratError, UserCodeError):
+        raise
+    except Exception as exc:
+        raise UserCodeError(phase, exc) from None
+
+
+def _labelled_stream(phase: str, stream: Iterator[Task]) -> Iterator[Task]:
+    """A lazy stream of tasks, whose exceptions are the workload's own even when dispatch reads it."""
+    with _user_code(phase):
+        yield from stream
+
+
+def _describe_user_error(failure: UserCodeError) -> str:
+    where = last_user_frame(failure.error)
+    text = str(failure) + (f" ({where})" if where else "")
+    if failure.phase == "combine" and isinstance(failure.error, TypeError) and "itertools.chain" in str(failure.error):
+        text += (
+            "; combine receives the results as a stream that can be read once, as they arrive: fold them"
+            " in one pass, or make a list of them first (combine=lambda results: len(list(results)))"
+        )
+    return text
+
+
+def _status_of(check: Check) -> RunStatus:
+    if not check.checked:
+        return RunStatus.UNCHECKED
+    return RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
+
+
 def _peek(tasks: Iterable[Task]) -> tuple[Iterable[Task], Task | None]:
     """The tasks as they were given (a lazy stream stays lazy) and the first of them."""
     if isinstance(tasks, Sequence):
         return tasks, (tasks[0] if len(tasks) else None)
-    stream = iter(tasks)
+    stream = _labelled_stream("tasks", iter(tasks))
     first = next(stream, None)
     return (stream if first is None else itertools.chain((first,), stream)), first
 

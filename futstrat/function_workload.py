@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import inspect
+import itertools
 import math
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from typing import Any
 
-from futstrat.model import Check, Param, PlanContext, Task, TaskMap, Workload
+from futstrat.model import NAME_PATTERN, Check, Param, PlanContext, Task, TaskMap, Workload
+from futstrat.user_code import UserCodeError
 
 
 class FunctionWorkload(Workload):
@@ -28,24 +31,32 @@ class FunctionWorkload(Workload):
         items: Callable[[Mapping[str, Any]], Sequence[Any]] | None,
         combine: Callable[[Iterable[Any]], Any],
         expected: Callable[[Mapping[str, Any]], Any] | None,
+        stream: bool = False,
     ) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
         self.name = name or fn.__name__.replace("_", "-")
         doc = (fn.__doc__ or "").strip().splitlines()
         self.description = description or (doc[0] if doc else f"{fn.__qualname__} over each item")
-        given = dict(params)
+        keywords = _keyword_defaults(fn)
+        #: The parameters that reach the function as keyword arguments (the others reach ``items``).
+        self.function_params = tuple(keywords)
+        given = {
+            name: default
+            for name, default in keywords.items()
+            if type(default) in _PARAM_KINDS and NAME_PATTERN.match(name)
+        }
+        given.update(params)
         if items is None:
             given.setdefault("n", 1000)
-        self.params = tuple(
-            Param(key, type(default), default, f"workload parameter {key}") for key, default in given.items()
-        )
+        self.params = tuple(_param(key, default, key in keywords) for key, default in given.items())
         self._items = items or (lambda p: range(p["n"]))
         self._combine = combine
         self._expected = expected
+        self.streams_results = stream
 
-    def __call__(self, item: Any) -> Any:
-        return self._fn(item)
+    def __call__(self, item: Any, **keywords: Any) -> Any:
+        return self._fn(item, **keywords)
 
     def __reduce__(self) -> str:
         qualname: str = self.__dict__["__qualname__"]  # set by update_wrapper from the function
@@ -53,7 +64,13 @@ class FunctionWorkload(Workload):
 
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
         """One task per item; the runner sends them to workers in chunks of the size it chooses."""
-        return TaskMap(self._importable_callable(), self._items(params))
+        try:
+            items = self._items(params)
+        except Exception as exc:
+            raise UserCodeError("items", exc) from None
+        fn = self._importable_callable()
+        keywords = {name: params[name] for name in self.function_params if name in params}
+        return TaskMap(functools.partial(fn, **keywords) if keywords else fn, items)
 
     def _importable_callable(self) -> Callable[[Any], Any]:
         """What workers can import by name: this object where it replaced the function in its module
@@ -63,17 +80,56 @@ class FunctionWorkload(Workload):
         return self._fn if found is self._fn else self
 
     def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        """``combine`` gets a list (sized, read as often as it likes) of up to ``LISTED_RESULTS_LIMIT``
+        results, so ``len``, ``sorted`` or ``collections.Counter`` work; beyond that, or with
+        ``stream=True``, a stream read once as the results arrive, which a fold (``sum``) needs."""
+        if not self.streams_results:
+            results = _listed_if_few(results, LISTED_RESULTS_LIMIT)
         return self._combine(results)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
         if self._expected is None:
-            return Check(True, None, "no expected value was given, so the answer is not checked")
+            return Check.unchecked("no expected value was given")
         expected = self._expected(params)
         if isinstance(expected, float) or isinstance(value, float):
             passed = math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12)
         else:
             passed = value == expected
         return Check(passed, expected, f"got {value!r}, expected {expected!r}")
+
+
+#: The most results ``combine`` receives as a list; more stream (read once) so that memory stays bounded.
+LISTED_RESULTS_LIMIT = 100_000
+_PARAM_KINDS = (int, float, str, bool)
+
+
+def _keyword_defaults(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The function's parameters after the item that have defaults: what ``--param`` may set."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature takes the item only
+        return {}
+    found: dict[str, Any] = {}
+    for position, parameter in enumerate(signature.parameters.values()):
+        keyword = parameter.kind is inspect.Parameter.KEYWORD_ONLY or (
+            parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and position > 0
+        )
+        if keyword and parameter.default is not inspect.Parameter.empty:
+            found[parameter.name] = parameter.default
+    return found
+
+
+def _param(name: str, default: Any, of_function: bool) -> Param:
+    where = "a keyword argument of the function" if of_function else "a parameter of items and expected"
+    return Param(name, type(default), default, f"{where}, default {default!r}")
+
+
+def _listed_if_few(results: Iterable[Any], limit: int) -> Iterable[Any]:
+    if isinstance(results, Sized):
+        return results
+    stream = iter(results)
+    first = list(itertools.islice(stream, limit + 1))
+    return first if len(first) <= limit else itertools.chain(first, stream)
 
 
 def workload(
@@ -85,12 +141,17 @@ def workload(
     items: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None,
     combine: Callable[[Iterable[Any]], Any] = list,
     expected: Callable[[Mapping[str, Any]], Any] | None = None,
+    stream: bool = False,
 ) -> Any:
     """Make a workload of a module-level function of one item.
 
     ``items(params)`` gives the items (default ``range(n)`` with a parameter ``n``, 1000 unless
-    ``params`` says otherwise); the results stream, in item order, into ``combine``; ``expected(params)``,
-    if given, is what the combined answer must equal::
+    ``params`` says otherwise). The function's keyword parameters with defaults (``def f(item, *,
+    rounds=1)``) are parameters too, typed by their defaults, and reach it in every worker. The
+    results, in item order, go to ``combine``: as a list when there are at most
+    ``LISTED_RESULTS_LIMIT`` of them, else (or with ``stream=True``) as a stream read once, as they
+    arrive. ``expected(params)``, if given, is what the combined answer must equal; without it the
+    run is reported as unchecked::
 
         @futstrat.workload(params={"n": 10_000}, combine=sum, expected=lambda p: p["n"] * (p["n"] - 1) // 2)
         def identity(i):
@@ -106,6 +167,7 @@ def workload(
             items=items,
             combine=combine,
             expected=expected,
+            stream=stream,
         )
 
     return wrap(fn) if fn is not None else wrap
