@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 
 from futstrat.errors import UsageError
+from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import ExecutorConfig, ExecutorSpec
 from futstrat.plugins import get_host
 from futstrat.runner import usable_cpus
@@ -25,6 +26,7 @@ def open_executor(
         with futstrat.open_executor("pool-async", workers=4) as executor:
             print(list(executor.map(abs, [-1, -2])))
     """
+    refuse_inside_worker_bootstrap("futstrat.open_executor")
     spec = strategy if isinstance(strategy, ExecutorSpec) else get_host().registry.strategies.get(strategy)
     if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
         raise UsageError(f"unknown start method {start_method!r}")

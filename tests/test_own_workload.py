@@ -228,3 +228,68 @@ def test_a_module_in_the_current_directory_is_found_by_parent_and_workers(tmp_pa
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "check   passed" in result.stdout
+
+
+# -- a decorated function dispatches like a built-in one ---------------------------------------------
+
+
+def test_chunks_of_a_decorated_function_carry_the_function_itself_by_name():
+    """Workers call the user's function straight, not through the workload object (which cost four
+    times the call), and it travels by reference: module and name, never by value."""
+    import pickle
+
+    from futstrat.chunking import ChunkSource
+    from futstrat.model import PlanContext
+    from futstrat.workers import Chunk
+
+    from .user_workloads import squares
+
+    tasks = squares.square.tasks({"n": 10}, PlanContext(2, "none", "pool-map"))
+    chunk = ChunkSource(tasks).take(4)
+    assert isinstance(chunk, Chunk)
+    assert chunk.fn is squares.square.__wrapped__
+    assert not isinstance(chunk.fn, futstrat.Workload)
+    sent = pickle.dumps(chunk)
+    assert b"square.__wrapped__" in sent
+    assert len(sent) < 200
+    assert pickle.loads(sent).fn is chunk.fn
+
+
+def test_a_task_of_a_decorated_function_is_described_by_its_own_name():
+    from futstrat.dispatch import describe_call
+    from futstrat.model import PlanContext
+
+    from .user_workloads import squares
+
+    task = squares.square.tasks({"n": 3}, PlanContext(1, "none", "serial"))[1]
+    assert describe_call(task) == "square(1)"
+
+
+# -- a script without the main guard is told about it ------------------------------------------------
+
+UNGUARDED_SCRIPT = """
+import sys
+import futstrat
+
+
+@futstrat.workload(params={"n": 10}, combine=sum)
+def identity(i):
+    return i
+
+
+report = futstrat.run(identity, "process", workers=1, start_method=sys.argv[1], timeout=60)
+print(report.status.value)
+"""
+
+
+@pytest.mark.parametrize("start_method", METHODS)
+def test_a_script_that_runs_without_the_main_guard_is_told_to_add_it(tmp_path, start_method):
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    result = subprocess.run(
+        [sys.executable, str(script), start_method], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert 'only under `if __name__ == "__main__":`' in result.stderr
+    assert "bootstrapping phase" not in result.stderr
+    assert result.stdout.strip() == "error"  # the parent's run ends: its worker could not start
