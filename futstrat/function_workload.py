@@ -8,9 +8,10 @@ import itertools
 import math
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
-from typing import Any
+from typing import Any, overload
 
 from futstrat.model import NAME_PATTERN, Check, Param, PlanContext, Task, TaskMap, Workload
+from futstrat.report.answer import brief
 from futstrat.user_code import UserCodeError
 
 
@@ -23,13 +24,13 @@ class FunctionWorkload(Workload):
 
     def __init__(
         self,
-        fn: Callable[[Any], Any],
+        fn: Callable[..., Any],
         *,
         name: str | None,
         description: str | None,
         params: Mapping[str, Any],
         items: Callable[[Mapping[str, Any]], Sequence[Any]] | None,
-        combine: Callable[[Iterable[Any]], Any],
+        combine: Callable[[Any], Any],
         expected: Callable[[Mapping[str, Any]], Any] | None,
         stream: bool = False,
     ) -> None:
@@ -107,7 +108,8 @@ class FunctionWorkload(Workload):
             passed = math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12)
         else:
             passed = value == expected
-        return Check(passed, expected, f"got {value!r}, expected {expected!r}")
+        detail = f"got {brief(value)}, " + ("as expected" if passed else f"expected {brief(expected)}")
+        return Check(passed, expected, detail)
 
 
 _WRAPPED = "__wrapped__"
@@ -153,17 +155,31 @@ def _listed_if_few(results: Iterable[Any], limit: int) -> Iterable[Any]:
     return first if len(first) <= limit else itertools.chain(first, stream)
 
 
+@overload
+def workload(fn: Callable[..., Any]) -> FunctionWorkload: ...
+@overload
 def workload(
-    fn: Callable[[Any], Any] | None = None,
+    fn: None = None,
     *,
     name: str | None = None,
     description: str | None = None,
     params: Mapping[str, Any] | None = None,
     items: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None,
-    combine: Callable[[Iterable[Any]], Any] = list,
+    combine: Callable[[Any], Any] = list,
     expected: Callable[[Mapping[str, Any]], Any] | None = None,
     stream: bool = False,
-) -> Any:
+) -> Callable[[Callable[..., Any]], FunctionWorkload]: ...
+def workload(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    items: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None,
+    combine: Callable[[Any], Any] = list,
+    expected: Callable[[Mapping[str, Any]], Any] | None = None,
+    stream: bool = False,
+) -> FunctionWorkload | Callable[[Callable[..., Any]], FunctionWorkload]:
     """Make a workload of a module-level function of one item.
 
     ``items(params)`` gives the items (default ``range(n)`` with a parameter ``n``, 1000 unless
@@ -179,7 +195,7 @@ def workload(
             return i
     """
 
-    def wrap(function: Callable[[Any], Any]) -> FunctionWorkload:
+    def wrap(function: Callable[..., Any]) -> FunctionWorkload:
         return FunctionWorkload(
             function,
             name=name,

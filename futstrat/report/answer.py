@@ -31,6 +31,14 @@ def answer_lines(value: Any, width: int = ANSWER_WIDTH, entries: int = ANSWER_EN
     return shown
 
 
+def brief(value: Any, width: int = 60) -> str:
+    """The answer on one short line: its repr, or the start of it and its size."""
+    whole = repr(value).replace("\n", "\\n")
+    if len(whole) <= width:
+        return whole
+    return whole[: width - 3] + "..." + _size(value)
+
+
 def _first(values: Any, count: int) -> list[Any]:
     taken: list[Any] = []
     for value in values:
