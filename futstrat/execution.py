@@ -29,7 +29,7 @@ from futstrat.model import Check, ExecutorConfig, RunReport, RunStatus, SharedSt
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
 from futstrat.readiness import wait_until_ready
-from futstrat.user_code import UserCodeError, last_user_frame
+from futstrat.user_code import UserCodeError, last_user_frame, user_traceback
 from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
 from futstrat.workers import initialize_worker
 
@@ -144,7 +144,7 @@ class RunExecution:
             status, error = RunStatus.TIMEOUT, f"the run reached its timeout ({plan.timeout:g} s) inside a task"
         except TaskFailedError as exc:
             status, error = self._explain(exc)
-            remote_tb = exc.remote_traceback
+            remote_tb = exc.remote_traceback or _local_traceback(exc.error)
         except UserCodeError as exc:
             status, error, remote_tb, failed_in = RunStatus.ERROR, _describe_user_error(exc), exc.traceback, exc.phase
         except Exception as exc:
@@ -348,6 +348,11 @@ def _labelled_stream(phase: str, stream: Iterator[Task]) -> Iterator[Task]:
     """A lazy stream of tasks, whose exceptions are the workload's own even when dispatch reads it."""
     with _user_code(phase):
         yield from stream
+
+
+def _local_traceback(error: BaseException) -> str | None:
+    """The traceback of a task that raised in this process (serial, threads), from its own frames."""
+    return user_traceback(error) if error.__traceback__ is not None else None
 
 
 def _describe_user_error(failure: UserCodeError) -> str:

@@ -293,3 +293,13 @@ def test_a_script_that_runs_without_the_main_guard_is_told_to_add_it(tmp_path, s
     assert 'only under `if __name__ == "__main__":`' in result.stderr
     assert "bootstrapping phase" not in result.stderr
     assert result.stdout.strip() == "error"  # the parent's run ends: its worker could not start
+
+
+@pytest.mark.parametrize("strategy", ["serial", "thread"])
+def test_a_task_that_raises_in_this_process_keeps_its_traceback(strategy):
+    report = futstrat.run("tests.user_workloads.squares:failing", strategy, workers=2, params={"n": 4})
+    assert report.status is RunStatus.ERROR
+    assert report.traceback is not None
+    assert 'squares.py", line' in report.traceback
+    assert "in raise_value_error" in report.traceback
+    assert report.traceback.endswith("ValueError: item 0 is not welcome")
