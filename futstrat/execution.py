@@ -144,7 +144,9 @@ class RunExecution:
             status, error = RunStatus.TIMEOUT, f"the run reached its timeout ({plan.timeout:g} s) inside a task"
         except TaskFailedError as exc:
             status, error = self._explain(exc)
-            remote_tb = exc.remote_traceback or _local_traceback(exc.error)
+            remote_tb = exc.remote_traceback
+            if remote_tb is None and not plan.strategy.crosses_processes:  # the task raised right here
+                remote_tb = _local_traceback(exc.error)
         except UserCodeError as exc:
             status, error, remote_tb, failed_in = RunStatus.ERROR, _describe_user_error(exc), exc.traceback, exc.phase
         except Exception as exc:
