@@ -8,6 +8,8 @@ before its pool starts to after it has shut down, so start-up and the pilot coun
 
 Targets: every process strategy reaches at least half the throughput of ``Pool.map`` and at least 20
 times that of ``ProcessPoolExecutor.submit``; ``thread`` is no slower than ``ThreadPoolExecutor.map``.
+A user's own function decorated with ``@futstrat.workload`` (``benchmarks/user_function.py``) runs on
+``pool-map`` too and reaches at least 0.9 times the throughput of ``Pool.map``.
 ``submit`` task by task is slow, so it runs 10,000 tasks and is scaled to 100,000.
 
     python benchmarks/dispatch_throughput.py [--n 100000] [--workers 2] [--repeat 5] [--warmup 1]
@@ -21,11 +23,14 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from interleaved import check_ratio, exit_code, print_medians, time_side_by_side
+from user_function import identity
 
 import futstrat
 from futstrat.builtin.tasks import echo
 from futstrat.measure.stats import ratio_of_medians
 
+#: A user's own function through ``@futstrat.workload`` (benchmarks/user_function.py), on ``pool-map``.
+DECORATED = "futstrat pool-map, @futstrat.workload"
 PROCESS_STRATEGIES = ("process", "process-map", "pool-map", "pool-imap", "pool-async")
 SUBMIT_SAMPLE = 10_000
 
@@ -64,6 +69,12 @@ def main() -> int:
     }
     for strategy in (*PROCESS_STRATEGIES, "thread"):
         candidates[f"futstrat {strategy}"] = lambda strategy=strategy: futstrat_run(strategy)
+
+    def decorated_run() -> None:
+        report = futstrat.run(identity, "pool-map", workers=workers, params={"n": n}, start_method=method)
+        assert report.ok, report.error
+
+    candidates[DECORATED] = decorated_run
     print(f"{n:,} trivial tasks, {workers} workers, start method {method}; {args.repeat} rounds")
     times, busy = time_side_by_side(candidates, args.repeat, args.warmup)
     print_medians(times)
@@ -78,6 +89,8 @@ def main() -> int:
         vs_submit = ratio_of_medians(times[f"ProcessPoolExecutor.submit ({SUBMIT_SAMPLE:,})"], mine)
         checks.append((f"{strategy} / Pool.map", vs_map, 0.5))
         checks.append((f"{strategy} / submit one by one", vs_submit, 20.0))
+    decorated = ratio_of_medians(times["Pool.map (default chunks)"], times[DECORATED])
+    checks.append(("@futstrat.workload function on pool-map / Pool.map", decorated, 0.9))
     vs_threads = ratio_of_medians(times["ThreadPoolExecutor.map"], times["futstrat thread"])
     checks.append(("thread / ThreadPoolExecutor.map", vs_threads, 1.0))
     return exit_code([check_ratio(label, ratio, target, at_most=False, busy=busy) for label, ratio, target in checks])

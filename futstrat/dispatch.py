@@ -61,7 +61,7 @@ class DeadlockFoundError(FutstratError):
 
 
 def describe_call(task: Task) -> str:
-    name = getattr(task.fn, "__qualname__", repr(task.fn))
+    name = getattr(task.fn, "__qualname__", repr(task.fn)).removesuffix(".__wrapped__")  # @futstrat.workload
     args = ", ".join(repr(a) for a in task.args)
     if len(args) > 60:
         args = args[:57] + "..."

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
 
 from futstrat.errors import UsageError
 from futstrat.guest import describe_exit, is_guest_exit
@@ -15,13 +17,14 @@ def load_workload(path: str) -> Workload:
     module_name, sep, attribute = path.partition(":")
     if not sep or not module_name or not attribute:
         raise UsageError(f"a workload path looks like package.module:name, not {path!r}")
+    _search_current_directory()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             raise UsageError(
                 f"cannot import {module_name!r} for workload {path!r}: no module named {exc.name!r}"
-                " (is it installed, or is its folder on PYTHONPATH?)"
+                " (is it installed, or below the current directory, or is its folder on PYTHONPATH?)"
             ) from None
         raise UsageError(f"importing {module_name!r} for workload {path!r} failed: {exc}") from exc
     except Exception as exc:
@@ -70,3 +73,13 @@ def _instance_of(cls: type[Workload], path: str) -> Workload:
         if not is_guest_exit(exc):
             raise
         raise UsageError(f"building workload {path!r} failed: it raised {describe_exit(exc)}") from exc
+
+
+def _search_current_directory() -> None:
+    """Find modules in the current directory, as ``python -m`` does, so that ``futstrat run
+    mywork.loads:count`` works from the project folder. It goes last on the path, so a module there
+    cannot shadow one futstrat or the standard library needs. Worker processes inherit the path:
+    spawn and forkserver hand the parent's ``sys.path`` to the processes they start."""
+    here = os.getcwd()
+    if not any(os.path.abspath(entry or os.curdir) == here for entry in sys.path):
+        sys.path.append(here)

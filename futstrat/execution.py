@@ -25,11 +25,12 @@ from futstrat.dispatch import (
     describe_call,
 )
 from futstrat.errors import FutstratError
-from futstrat.guest import guarded_stream, guest_code
-from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
+from futstrat.interrupts import UserInterrupt
+from futstrat.model import Check, ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
 from futstrat.readiness import wait_until_ready
+from futstrat.user_code import UserCodeError, last_user_frame, user_code, user_traceback
 from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
 from futstrat.workers import PassesThroughTasks, initialize_worker
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from futstrat.runner import RunPlan
 
 _WATCH_INTERVAL_SECONDS = 0.05
+#: The statuses of a run whose tasks all finished and whose answer was combined.
+_RAN_TO_THE_END = (RunStatus.PASSED, RunStatus.UNCHECKED, RunStatus.CHECK_FAILED)
 _EXIT_CODE_PATIENCE_SECONDS = 2.0
 
 
@@ -52,15 +55,10 @@ class WatchdogAlarm(PassesThroughTasks):
     """
 
 
-class CtrlCInterrupt(KeyboardInterrupt, PassesThroughTasks):
-    """The user's Ctrl-C, raised into a task that runs in the calling thread: still "interrupted",
-    where a task's own ``raise KeyboardInterrupt`` is that task's failure."""
-
-
 @contextlib.contextmanager
 def alarm_at(deadline: float) -> Iterator[None]:
     """Interrupt the calling thread at ``deadline``: the watchdog for tasks that run in it. A Ctrl-C
-    meanwhile raises :class:`CtrlCInterrupt`, which passes through the task as the alarm does.
+    meanwhile raises :class:`~futstrat.interrupts.UserInterrupt`, which passes through the task as the alarm does.
 
     Signals reach only the main thread, so elsewhere this bounds nothing and the caller must rely on
     the deadline checks between tasks.
@@ -73,7 +71,7 @@ def alarm_at(deadline: float) -> Iterator[None]:
         raise WatchdogAlarm
 
     def interrupt(signum: int, frame: object) -> None:
-        raise CtrlCInterrupt
+        raise UserInterrupt
 
     previous = signal.signal(signal.SIGALRM, ring)
     # Only where Ctrl-C would raise KeyboardInterrupt anyway: someone else's handler stays in place.
@@ -146,12 +144,11 @@ class RunExecution:
         ready = began = computed = None
         deadline = time.monotonic() + plan.timeout
         status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
+        failed_in: str | None = None
         try:
-            with guest_code("the workload's tasks"):
+            with user_code("tasks"):
                 self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
             self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
-            if self.task_count is None:  # a stream: the workload's code runs as it is read
-                self.tasks = guarded_stream(self.tasks, "the workload's tasks")
             self._check_tasks_can_travel()
             extra = self._open()
             wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
@@ -162,9 +159,9 @@ class RunExecution:
             value, computed = self._compute(extra, deadline)
             if self.observer is not None and self.dispatcher is not None:
                 self.observer.compute_finished(self.dispatcher)
-            with guest_code("the workload's check"):
+            with user_code("check"):
                 check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
-            status = RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
+            status = _status_of(check)
         except DeadlockFoundError as exc:
             status, error = RunStatus.DEADLOCK, str(exc)
         except RunTimedOutError as exc:
@@ -174,14 +171,18 @@ class RunExecution:
         except TaskFailedError as exc:
             status, error = self._explain(exc)
             remote_tb = exc.remote_traceback
+            if remote_tb is None and not plan.strategy.crosses_processes:  # the task raised right here
+                remote_tb = _local_traceback(exc.error)
+        except UserCodeError as exc:
+            status, error, remote_tb, failed_in = RunStatus.ERROR, _describe_user_error(exc), exc.traceback, exc.phase
         except Exception as exc:
             status = RunStatus.ERROR
             error = str(exc) if isinstance(exc, FutstratError) else f"{type(exc).__name__}: {exc}"
         finally:
             stopping = time.perf_counter()
-            self._close(graceful=status in (RunStatus.PASSED, RunStatus.CHECK_FAILED))
+            self._close(graceful=status in _RAN_TO_THE_END)
             stopped = time.perf_counter()
-        if status not in (RunStatus.PASSED, RunStatus.CHECK_FAILED):
+        if status not in _RAN_TO_THE_END:
             error = (error or "") + self._left_behind()
         ready = ready or stopping
         began = began or ready
@@ -200,6 +201,7 @@ class RunExecution:
             tasks=self.task_count or 0,
             error=error,
             traceback=remote_tb,
+            failed_in=failed_in,
             chunksize=None if self.dispatcher is None else self.dispatcher.chunksize,
         )
 
@@ -223,18 +225,16 @@ class RunExecution:
         )
         in_this_thread = alarm_at(deadline) if not plan.strategy.concurrent else contextlib.nullcontext()
         with in_this_thread:
-            # A task run in this thread that exits is the task's failure, not combine's.
-            chunks = guarded_stream(self.dispatcher.chunk_results(), "a task")
-            results = itertools.chain.from_iterable(chunks)
+            results = itertools.chain.from_iterable(self.dispatcher.chunk_results())
             if self.session is None:
                 # Nothing to read once the tasks are done: the workload folds results as they come.
-                with guest_code("the workload's combine"):
+                with user_code("combine"):
                     value = plan.workload.combine(results, plan.params, None)
                 computed = time.perf_counter()
             else:
                 gathered = list(results)
                 computed = time.perf_counter()
-                with guest_code("the workload's combine"):
+                with user_code("combine"):
                     value = plan.workload.combine(gathered, plan.params, self.session.final_value())
         self.task_count = self.dispatcher.tasks_done
         return value, computed
@@ -364,11 +364,39 @@ class RunExecution:
         )
 
 
+def _labelled_stream(phase: str, stream: Iterator[Task]) -> Iterator[Task]:
+    """A lazy stream of tasks, whose exceptions are the workload's own even when dispatch reads it."""
+    with user_code(phase):
+        yield from stream
+
+
+def _local_traceback(error: BaseException) -> str | None:
+    """The traceback of a task that raised in this process (serial, threads), from its own frames."""
+    return user_traceback(error) if error.__traceback__ is not None else None
+
+
+def _describe_user_error(failure: UserCodeError) -> str:
+    where = last_user_frame(failure.error)
+    text = str(failure) + (f" ({where})" if where else "")
+    if failure.phase == "combine" and isinstance(failure.error, TypeError) and "itertools.chain" in str(failure.error):
+        text += (
+            "; combine receives the results as a stream that can be read once, as they arrive: fold them"
+            " in one pass, or make a list of them first (combine=lambda results: len(list(results)))"
+        )
+    return text
+
+
+def _status_of(check: Check) -> RunStatus:
+    if not check.checked:
+        return RunStatus.UNCHECKED
+    return RunStatus.PASSED if check.passed else RunStatus.CHECK_FAILED
+
+
 def _peek(tasks: Iterable[Task]) -> tuple[Iterable[Task], Task | None]:
     """The tasks as they were given (a lazy stream stays lazy) and the first of them."""
     if isinstance(tasks, Sequence):
         return tasks, (tasks[0] if len(tasks) else None)
-    stream = iter(tasks)
+    stream = _labelled_stream("tasks", iter(tasks))
     first = next(stream, None)
     return (stream if first is None else itertools.chain((first,), stream)), first
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 
 from futstrat.errors import UsageError
+from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import ExecutorConfig, ExecutorSpec
 from futstrat.plugins import get_host
 from futstrat.runner import usable_cpus
@@ -27,6 +28,7 @@ def open_executor(
         with futstrat.open_executor("pool-async", workers=4) as executor:
             print(list(executor.map(abs, [-1, -2])))
     """
+    refuse_inside_worker_bootstrap("futstrat.open_executor")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         # As concurrent.futures does: a count of no workers is a mistake, not a request for the default.
         raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")

@@ -1,4 +1,4 @@
-"""Calling user and plugin code, whose ``SystemExit`` or ``KeyboardInterrupt`` is its own failure.
+"""Telling a ``SystemExit`` or ``KeyboardInterrupt`` that user or plugin code raised from a signal's.
 
 A workload's ``combine`` that calls ``sys.exit(0)`` must not end futstrat with exit code 0, and one that
 raises ``KeyboardInterrupt`` must not look like the user's Ctrl-C: both are a failure of that code,
@@ -8,23 +8,7 @@ reported by name like any exception it raises. The user's real Ctrl-C raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from types import TracebackType
-from typing import TypeVar
-
-from futstrat.errors import FutstratError
 from futstrat.interrupts import RAISED_BY_SIGNALS
-
-T = TypeVar("T")
-
-
-class GuestExitError(FutstratError):
-    """User or plugin code raised ``SystemExit`` or ``KeyboardInterrupt``; ``what`` names the code
-    ("combine", "plugin 'x'") and ``raised`` is what it raised."""
-
-    def __init__(self, what: str, raised: BaseException) -> None:
-        self.what, self.raised = what, raised
-        super().__init__(f"{what} raised {describe_exit(raised)}")
 
 
 def describe_exit(raised: BaseException) -> str:
@@ -36,26 +20,3 @@ def describe_exit(raised: BaseException) -> str:
 def is_guest_exit(raised: BaseException) -> bool:
     """A ``SystemExit`` or ``KeyboardInterrupt`` that code raised itself, not one from a signal."""
     return isinstance(raised, (SystemExit, KeyboardInterrupt)) and not isinstance(raised, RAISED_BY_SIGNALS)
-
-
-class guest_code:
-    """Run user or plugin code: its own ``SystemExit`` or ``KeyboardInterrupt`` becomes ``GuestExitError``."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(
-        self, kind: type[BaseException] | None, raised: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if raised is not None and is_guest_exit(raised):
-            raise GuestExitError(self.what, raised) from raised
-
-
-def guarded_stream(items: Iterable[T], what: str) -> Iterator[T]:
-    """``items``, where a ``SystemExit`` or ``KeyboardInterrupt`` raised while producing one is a
-    ``GuestExitError`` naming ``what``."""
-    with guest_code(what):
-        yield from items

@@ -5,7 +5,8 @@ must stop for the first (exit code 130) and report the second as a failure of th
 So while a command runs, Ctrl-C raises ``UserInterrupt``, a subclass: a plain ``KeyboardInterrupt``
 coming out of a workload or a plugin is that code's doing (see :mod:`futstrat.guest`).
 
-Imports nothing of futstrat, so that worker-side code may use it at no cost.
+Imports only :mod:`futstrat.workers` (the standard library's small parts), so that worker-side code may
+use it at no cost.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from __future__ import annotations
 import signal
 import threading
 
+from futstrat.workers import PassesThroughTasks
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType
 
 
-class UserInterrupt(KeyboardInterrupt):
-    """The user pressed Ctrl-C (SIGINT reached the process): futstrat stops, with exit code 130."""
+class UserInterrupt(KeyboardInterrupt, PassesThroughTasks):
+    """The user pressed Ctrl-C (SIGINT reached the process): futstrat stops, with exit code 130. Raised
+    into a task that runs in the calling thread, it passes through the task instead of failing it."""
 
 
 #: What futstrat's own signal handlers raise. Guest code's ``SystemExit`` or ``KeyboardInterrupt`` is its

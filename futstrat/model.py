@@ -106,6 +106,14 @@ class Check:
     passed: bool
     expected: Any
     detail: str
+    #: False when there was nothing to check the answer against: the run is then reported as
+    #: unchecked, which is neither passed nor failed.
+    checked: bool = True
+
+    @classmethod
+    def unchecked(cls, detail: str) -> Check:
+        """The verdict when a workload has no expected answer: not passed, not failed."""
+        return cls(False, None, detail, checked=False)
 
 
 @frozen
@@ -253,6 +261,7 @@ class Combination:
 
 class RunStatus(enum.Enum):
     PASSED = "passed"  # ran and the check passed
+    UNCHECKED = "unchecked"  # ran, and there was no expected answer to check it against
     CHECK_FAILED = "check-failed"  # ran, but the answer is wrong
     ERROR = "error"  # a task raised or a worker died
     TIMEOUT = "timeout"  # the watchdog ended the run
@@ -290,17 +299,20 @@ class RunReport:
     error: str | None = None
     #: The traceback from the worker where a task raised, when the executor carried it back.
     traceback: str | None = None
+    #: The workload method that raised in this process ("items", "tasks", "combine", "check"), if one did.
+    failed_in: str | None = None
     #: How many tasks travelled together to a worker (chosen by a pilot when asked for "auto").
     chunksize: int | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status is RunStatus.PASSED
+        """The run did its work and nothing says the answer is wrong (an unchecked answer is ok)."""
+        return self.status in (RunStatus.PASSED, RunStatus.UNCHECKED)
 
     @property
     def tasks_per_second(self) -> float | None:
         """Tasks finished per second of the compute phase."""
-        if self.status is not RunStatus.PASSED or self.timings.compute <= 0:
+        if not self.ok or self.timings.compute <= 0:
             return None
         return self.tasks / self.timings.compute
 
@@ -320,6 +332,7 @@ class RunReport:
             "tasks": self.tasks,
             "error": self.error,
             "traceback": self.traceback,
+            "failed_in": self.failed_in,
             "chunksize": self.chunksize,
             "tasks_per_second": self.tasks_per_second,
         }

@@ -13,6 +13,7 @@ from futstrat import params as param_rules
 from futstrat.dotted import load_workload
 from futstrat.errors import RefusedError, UsageError
 from futstrat.execution import ComputeObserver, RunExecution
+from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import (
     Check,
     Combination,
@@ -85,6 +86,7 @@ def plan_run(
     host: PluginHost | None = None,
 ) -> RunPlan:
     """Resolve names and parameters and vet the combination; raises ``UsageError`` subclasses."""
+    refuse_inside_worker_bootstrap("a futstrat run")
     host = host or get_host()
     registry = host.registry
     chosen_workload = _resolve_workload(workload, host)

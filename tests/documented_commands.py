@@ -6,7 +6,8 @@ documents to:
 
 - every ``$ futstrat ...`` line exits as its shown output says (2 for ``futstrat: error: ...``, else 0),
   and prints the shown first line, or the start of it, digits aside (timings and counts differ from
-  machine to machine);
+  machine to machine); it runs in an empty folder, or, after a ``$ cd FOLDER`` line of its block, in
+  that folder of the repository (where a worked example keeps its module);
 - the README's Python examples, in order, run as one script;
 - every option that a usage line (``futstrat run ... [--json]``) or a benchmark command shows is one
   that the command's ``--help`` lists, and every benchmark script named exists.
@@ -45,21 +46,25 @@ def fenced_blocks(document: str) -> list[tuple[str, str]]:
     return FENCE.findall((ROOT / document).read_text(encoding="utf-8"))
 
 
-def shown_sessions() -> list[tuple[str, str, list[str]]]:
-    """``(document, command, shown output lines)`` for each ``$ futstrat`` line of a console block."""
+def shown_sessions() -> list[tuple[str, str, list[str], str]]:
+    """``(document, command, shown output lines, folder)`` for each ``$ futstrat`` line of a console
+    block; the folder is the repository's one a ``$ cd`` line of the block went to, else ``""``."""
     sessions = []
     for document in DOCUMENTS:
         for language, body in fenced_blocks(document):
             if language:
                 continue
             current: list[str] | None = None
+            folder = ""
             for line in body.splitlines():
                 if line.startswith("$ "):
                     current = None
                     command = line[2:].split("#", 1)[0].strip()
+                    if command.startswith("cd "):
+                        folder = command[3:].strip()
                     if command.startswith("futstrat "):
                         current = []
-                        sessions.append((document, command, current))
+                        sessions.append((document, command, current, folder))
                 elif current is not None:
                     current.append(line)
     return sessions
@@ -110,16 +115,20 @@ def futstrat_argv(command: str) -> list[str]:
 
 def test_the_documents_show_commands_to_run() -> None:
     """If the parsing below stopped finding anything, every other test here would pass on nothing."""
-    commands = [command for _, command, _ in shown_sessions()]
+    commands = [command for _, command, _, _ in shown_sessions()]
     assert "futstrat run pi --strategy pool-map" in commands
     assert any(line.startswith("futstrat compare") for _, line in usage_lines())
     assert any(line.startswith("python benchmarks/") for _, line in usage_lines())
     assert "futstrat.run(" in python_examples()
 
 
-@pytest.mark.parametrize(("document", "command", "shown"), shown_sessions(), ids=lambda value: str(value)[:60])
-def test_each_shown_command_runs_as_shown(document: str, command: str, shown: list[str], tmp_path: Path) -> None:
-    result = run(futstrat_argv(command), tmp_path)
+@pytest.mark.parametrize(
+    ("document", "command", "shown", "folder"), shown_sessions(), ids=lambda value: str(value)[:60]
+)
+def test_each_shown_command_runs_as_shown(
+    document: str, command: str, shown: list[str], folder: str, tmp_path: Path
+) -> None:
+    result = run(futstrat_argv(command), ROOT / folder if folder else tmp_path)
     expected = next((line for line in shown if line.strip()), None)
     refused = expected is not None and expected.startswith("futstrat: error:")
     assert result.returncode == (2 if refused else 0), (

@@ -37,8 +37,8 @@ def error_lines(stderr: str) -> list[str]:
 @pytest.mark.parametrize(
     ("workload", "words"),
     [
-        ("exits_in_combine", "ERROR: the workload's combine raised SystemExit(0)"),
-        ("interrupts_in_combine", "ERROR: the workload's combine raised KeyboardInterrupt()"),
+        ("exits_in_combine", "ERROR: combine raised SystemExit(0)"),
+        ("interrupts_in_combine", "ERROR: combine raised KeyboardInterrupt()"),
     ],
 )
 def test_combine_that_exits_or_interrupts_is_a_failed_run(strategy, workload, words):
@@ -52,21 +52,21 @@ def test_combine_that_exits_or_interrupts_is_a_failed_run(strategy, workload, wo
 @pytest.mark.parametrize(
     ("workload", "words"),
     [
-        ("exits_in_items", "the workload's items raised SystemExit(0)"),
-        ("ExitsInTasks", "the workload's tasks raised SystemExit(3)"),
-        ("InterruptsInCheck", "the workload's check raised KeyboardInterrupt()"),
+        ("exits_in_items", "items raised SystemExit(0)"),
+        ("ExitsInTasks", "tasks raised SystemExit(3)"),
+        ("InterruptsInCheck", "check raised KeyboardInterrupt()"),
     ],
 )
 def test_items_tasks_and_check_that_exit_or_interrupt_fail_the_run(workload, words):
     report = futstrat.run(f"{MISBEHAVING}:{workload}", "serial", workers=1)
     assert report.status is RunStatus.ERROR
-    assert report.error == words
+    assert report.error.startswith(words), report.error
 
 
 def test_a_stream_of_tasks_that_exits_part_way_fails_the_run_on_a_pool():
     report = futstrat.run(f"{MISBEHAVING}:ExitsInTasks", "thread", workers=2, params={"n": 40}, chunksize=4)
     assert report.status is RunStatus.ERROR
-    assert report.error == "the workload's tasks raised SystemExit(3)"
+    assert report.error.startswith("tasks raised SystemExit(3)"), report.error
 
 
 def test_a_real_ctrl_c_while_combining_still_interrupts(capsys):

@@ -21,7 +21,8 @@ import pytest
 
 from futstrat.builtin.strategies import BUILTIN_STRATEGIES
 from futstrat.dispatch import Dispatcher, TaskFailedError
-from futstrat.execution import CtrlCInterrupt, WatchdogAlarm
+from futstrat.execution import WatchdogAlarm
+from futstrat.interrupts import UserInterrupt
 from futstrat.model import Task
 from futstrat.workers import Chunk, StandInTaskError, run_chunk
 from tests.faults import NeedsTwoArgumentsError, OddBaseError
@@ -154,7 +155,7 @@ def test_an_ordinary_exception_travels_as_itself():
     assert type(raised.value) is ValueError
 
 
-@pytest.mark.parametrize("error", [WatchdogAlarm(), CtrlCInterrupt()])
+@pytest.mark.parametrize("error", [WatchdogAlarm(), UserInterrupt()])
 def test_the_watchdog_s_alarm_and_a_real_ctrl_c_pass_through_a_task(error):
     with pytest.raises(type(error)):
         run_chunk(None, False, Chunk(0, calls=((raise_this, (error,)),)))

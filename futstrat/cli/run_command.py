@@ -9,9 +9,10 @@ from typing import Any
 
 from futstrat.cli.output import print_json
 from futstrat.errors import UsageError
-from futstrat.model import RunReport, RunStatus
+from futstrat.model import Check, RunReport, RunStatus
 from futstrat.numbers import parse_real, parse_whole
 from futstrat.params import parse_assignments
+from futstrat.report.answer import answer_lines
 from futstrat.runner import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, execute, plan_run
 
 
@@ -129,24 +130,34 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_dict())
     else:
-        print(format_report(report))
+        print(format_report(report, debug=getattr(args, "debug", False)))
     return 0 if report.ok else 1
 
 
-def format_report(report: RunReport) -> str:
+_ANSWERED = (RunStatus.PASSED, RunStatus.UNCHECKED, RunStatus.CHECK_FAILED)
+
+
+def format_report(report: RunReport, *, debug: bool = False) -> str:
+    """The report in a few lines; ``debug`` adds the traceback of the workload's own code that raised
+    in this process (a task's traceback from its worker is always shown)."""
     method = f", start method {report.start_method}" if report.start_method else ""
     lines = [
         f"{report.workload} with {report.strategy} (sharing {report.sharing}, {report.workers} workers{method},"
         f" {report.tasks} tasks{_chunks(report)})",
     ]
-    if report.status in (RunStatus.PASSED, RunStatus.CHECK_FAILED) and report.check is not None:
-        verdict = "passed" if report.check.passed else "FAILED"
-        lines.append(f"  answer  {report.value!r}")
+    if report.status in _ANSWERED and report.check is not None:
+        verdict = _verdict(report.check)
+        answer = answer_lines(report.value)
+        lines.append(f"  answer  {answer[0]}")
+        lines += ["          " + line for line in answer[1:]]
         lines.append(f"  check   {verdict}: {report.check.detail}")
     else:
         lines.append(f"  {report.status.value.upper()}: {report.error}")
-        if report.traceback:
+        if report.traceback and report.failed_in is None:
             lines.append("  traceback from the worker:")
+            lines += ["    " + line for line in report.traceback.splitlines()]
+        elif report.traceback and debug:
+            lines.append(f"  traceback of {report.failed_in}:")
             lines += ["    " + line for line in report.traceback.splitlines()]
     t = report.timings
     lines.append(
@@ -154,6 +165,12 @@ def format_report(report: RunReport) -> str:
         f" total {t.total:.3f} s"
     )
     return "\n".join(lines)
+
+
+def _verdict(check: Check) -> str:
+    if not check.checked:
+        return "unchecked"
+    return "passed" if check.passed else "FAILED"
 
 
 def _chunks(report: RunReport) -> str:
