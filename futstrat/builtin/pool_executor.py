@@ -1,14 +1,15 @@
 """``multiprocessing.Pool`` behind the ``concurrent.futures.Executor`` interface.
 
 ``submit`` goes through ``apply_async`` and hands back a real ``concurrent.futures.Future``, so
-``wait``, ``as_completed``, callbacks and timeouts work as users expect. Tasks wait in a local queue and
-only a bounded window is handed to the pool, which is what makes ``cancel()`` of a pending task honest
-(a task the pool has taken can no longer be withdrawn) and keeps the parent's memory bounded.
+``wait``, ``as_completed``, callbacks and timeouts work as users expect. Tasks (and the chunks of a
+``map``) wait here and reach the pool only as its workers free up, which is what makes ``cancel()`` of a
+pending task honest (a task the pool has taken can no longer be withdrawn) and keeps the parent's
+memory bounded.
 
 A bare ``Pool`` waits forever for the result of a task whose worker was killed (CPython issue 96062).
-A watcher thread here notices a worker that ended with a non-zero exit code, fails everything
+A watcher thread here notices a worker that ended, whatever its exit code, fails everything
 outstanding with :class:`~futstrat.worker_watch.WorkerDiedError` and terminates the pool, as
-``ProcessPoolExecutor`` does when it breaks.
+``ProcessPoolExecutor`` does when it breaks; likewise when a result cannot be rebuilt in this process.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ class ExecutorContract:
         return [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(self.saturating_tasks)]
 
     @property
-    def ahead(self) -> int:
+    def _ahead(self) -> int:
         """Tasks the executor may hand out ahead of its busy workers (see ``handed_out_ahead``)."""
         return self.workers + 1 if self.handed_out_ahead is None else self.handed_out_ahead
 
@@ -279,12 +279,12 @@ class ExecutorContract:
         self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
-        busy = self.workers + self.ahead
+        busy = self.workers + self._ahead
         blockers = [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(busy)]
         waiting = [executor.submit(tasks.leave_trace, str(tmp_path / f"ran-{i}"), i) for i in range(10)]
         refused = [i for i, future in enumerate(waiting) if not future.cancel()]
         assert not refused, (
-            f"with {self.workers} workers busy and {self.ahead} task(s) handed out ahead,"
+            f"with {self.workers} workers busy and {self._ahead} task(s) handed out ahead,"
             f" cancel() refused {len(refused)} of 10 tasks still waiting for a worker: the executor marks"
             " tasks running before a worker is free (raise handed_out_ahead if it hands out more by design)"
         )
@@ -319,7 +319,7 @@ class ExecutorContract:
         gate.open()
         call_within(self.patience, lambda: executor.shutdown(wait=True), "shutdown(wait=True)")
         ran = len(list(traces.glob("ran-*")))
-        most = 1 + self.workers + self.ahead
+        most = 1 + self.workers + self._ahead
         assert ran <= most, (
             f"{ran} of {count} tasks ran after their map() iterator was closed; only those already running"
             f" (at most {most}) should have"
@@ -373,7 +373,7 @@ class ExecutorContract:
         self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
-        busy = self.workers + self.ahead
+        busy = self.workers + self._ahead
         blockers = [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(busy)]
         waiting = [executor.submit(tasks.leave_trace, str(tmp_path / f"ran-{i}"), i) for i in range(10)]
         call_within(
