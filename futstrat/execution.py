@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import multiprocessing
 import pickle
 import signal
 import threading
@@ -29,6 +28,7 @@ from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
 from futstrat.readiness import wait_until_ready
+from futstrat.start_methods import process_context
 from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
 from futstrat.workers import initialize_worker
 
@@ -225,7 +225,7 @@ class RunExecution:
             extra = {"peers": self.board}
         config = ExecutorConfig(plan.workers, plan.start_method)
         if crosses and plan.strategy.supports_initializer:
-            self.tracker = TaskTracker(multiprocessing.get_context(plan.start_method), plan.workers)
+            self.tracker = TaskTracker(process_context(plan.start_method), plan.workers)
             then, then_args = installer if installer is not None else (None, ())
             config = ExecutorConfig(
                 plan.workers, plan.start_method, initialize_worker, (self.tracker.worker_arguments(), then, then_args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from futstrat.hookspecs import hookimpl
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
 from futstrat.sharing import InstalledState, SharedCounter, install_state
+from futstrat.start_methods import process_context
 
 
 class RawValueSession:
@@ -21,7 +21,7 @@ class RawValueSession:
     """
 
     def __init__(self, request: SharingRequest) -> None:
-        context = multiprocessing.get_context(request.start_method)
+        context = process_context(request.start_method)
         self._key = f"value-{uuid.uuid4().hex}"
         self._counter = SharedCounter(
             context.Value(ctypes.c_long, 0, lock=False), context.Lock(), context.Barrier(request.parties)
@@ -44,7 +44,7 @@ class ManagerSession:
     """A ``multiprocessing.Manager`` server whose proxies travel with each task as plain arguments."""
 
     def __init__(self, request: SharingRequest) -> None:
-        context = multiprocessing.get_context(request.start_method)
+        context = process_context(request.start_method)
         self._manager = context.Manager()
         try:
             self._counter = SharedCounter(
