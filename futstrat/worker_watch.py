@@ -73,6 +73,10 @@ class TaskTracker:
                 found.append(RunningTask(int(pid), int(task), int(self._cells[base + 2]), self._cells[base + 3]))
         return found
 
+    def worker_pids(self) -> set[int]:
+        """Every worker process that has claimed a slot, alive or not."""
+        return {int(self._cells[slot * TRACKER_FIELDS]) for slot in range(self.slots)} - {0}
+
     def task_of(self, pid: int) -> RunningTask | None:
         """What the worker ``pid`` was running, if anything (a dead worker's slot keeps it)."""
         for running in self.running():

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ctypes
 import uuid
 from collections.abc import Callable
+from multiprocessing.managers import SyncManager
 from typing import Any
 
 from futstrat.hookspecs import hookimpl
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
 from futstrat.sharing import InstalledState, SharedCounter, install_state
 from futstrat.start_methods import process_context
+from futstrat.workers import initialize_helper_process
 
 
 class RawValueSession:
@@ -45,7 +47,9 @@ class ManagerSession:
 
     def __init__(self, request: SharingRequest) -> None:
         context = process_context(request.start_method)
-        self._manager = context.Manager()
+        # As context.Manager() does, but the server ends itself when futstrat dies.
+        self._manager = SyncManager(ctx=context)
+        self._manager.start(initialize_helper_process)
         try:
             self._counter = SharedCounter(
                 self._manager.Value("l", 0), self._manager.Lock(), self._manager.Barrier(request.parties)
