@@ -7,6 +7,7 @@ worker and how it ended, which tasks wait on which futures. Nothing is left runn
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import pickle
 import signal
@@ -27,6 +28,7 @@ from futstrat.errors import FutstratError
 from futstrat.model import ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
+from futstrat.process_tree import NewChildren, describe_processes, end_process_groups
 from futstrat.readiness import wait_until_ready
 from futstrat.start_methods import process_context
 from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
@@ -38,6 +40,12 @@ if TYPE_CHECKING:
 
 _WATCH_INTERVAL_SECONDS = 0.05
 _EXIT_CODE_PATIENCE_SECONDS = 2.0
+#: Graceful shutdown waits for the workers to exit until the run's deadline, and at least this long;
+#: then it kills them. So a run ends within its timeout plus this grace, whatever its tasks left running
+#: in their workers (a thread that does not end, a forked child that carries on as a worker).
+SHUTDOWN_GRACE_SECONDS = 3.0
+#: How long to wait for an executor to stop its workers at once; then they are killed regardless.
+STOP_PATIENCE_SECONDS = 2.0
 
 
 class UnpicklableTaskError(FutstratError):
@@ -113,9 +121,18 @@ class RunExecution:
         self.first_task: Task | None = None
         self.task_count: int | None = None
         self.dispatcher: Dispatcher | None = None
+        #: Children of this process that tasks start, where tasks run in this process.
+        self.new_children: NewChildren | None = None
+        #: Worker processes still running when graceful shutdown ran out of time (then killed).
+        self.lingering: set[int] | None = None
+        #: Processes the tasks had started and left running, killed after the run: pid and name.
+        self.killed: dict[int, str] = {}
 
     def carry_out(self) -> RunReport:
         plan = self.plan
+        if not plan.strategy.crosses_processes:
+            # Before the clock starts: looking for processes is no part of what the run costs.
+            self.new_children = NewChildren()
         started = time.perf_counter()
         ready = computed = None
         deadline = time.monotonic() + plan.timeout
@@ -144,10 +161,15 @@ class RunExecution:
             error = str(exc) if isinstance(exc, FutstratError) else f"{type(exc).__name__}: {exc}"
         finally:
             stopping = time.perf_counter()
-            self._close(graceful=status in (RunStatus.PASSED, RunStatus.CHECK_FAILED))
-            stopped = time.perf_counter()
+            try:
+                self._close(graceful=status in (RunStatus.PASSED, RunStatus.CHECK_FAILED), deadline=deadline)
+            finally:
+                stopped = time.perf_counter()
+                self._end_what_tasks_left()
+        if self.lingering is not None and status in (RunStatus.PASSED, RunStatus.CHECK_FAILED):
+            status, error = RunStatus.ERROR, self._describe_lingering()
         if status not in (RunStatus.PASSED, RunStatus.CHECK_FAILED):
-            error = (error or "") + self._left_behind()
+            error = (error or "") + self._left_behind() + self._describe_killed()
         ready = ready or stopping
         computed = computed or stopping
         return RunReport(
@@ -292,7 +314,7 @@ class RunExecution:
             task = self.tasks[index]
         return describe_call(task) if task is not None else "?"
 
-    def _close(self, *, graceful: bool) -> None:
+    def _close(self, *, graceful: bool, deadline: float) -> None:
         if self.watch is not None:
             self.watch.stop()
         if self.board is not None:
@@ -300,14 +322,79 @@ class RunExecution:
         try:
             if self.executor is not None:
                 if graceful:
-                    self.executor.shutdown(wait=True)
-                elif hasattr(self.executor, "terminate"):
-                    self.executor.terminate()
+                    self._shut_down_by(max(deadline - time.monotonic(), SHUTDOWN_GRACE_SECONDS))
                 else:
-                    self.executor.shutdown(wait=False, cancel_futures=True)
+                    self._stop_now(time.monotonic() + STOP_PATIENCE_SECONDS)
         finally:
             if self.session is not None:
                 self.session.close()
+
+    def _end_what_tasks_left(self) -> None:
+        """Kill what the tasks started and left running: every worker's process group, and where tasks
+        ran in this process, its children that appeared during the run."""
+        try:
+            self.killed.update(end_process_groups(self._worker_groups()))
+        finally:
+            if self.new_children is not None:
+                self.killed.update(self.new_children.end())
+
+    def _stop_now(self, give_up: float) -> None:
+        """Stop the executor's workers at once, and give up waiting for it after a while: a pool whose
+        queue a task's forked copy of a worker took part in can wait forever for a lock that copy held.
+        Its workers are killed with their process groups all the same (see ``_close``)."""
+        stop = getattr(self.executor, "terminate", None) or functools.partial(
+            self.executor.shutdown, wait=False, cancel_futures=True
+        )
+        stopper = threading.Thread(target=stop, name="futstrat-stop", daemon=True)
+        stopper.start()
+        stopper.join(max(give_up - time.monotonic(), 0))
+
+    def _shut_down_by(self, seconds: float) -> None:
+        """Shut the executor down, waiting for its workers to exit for at most ``seconds``; then kill
+        them (and note which were still running)."""
+        closer = threading.Thread(target=self.executor.shutdown, name="futstrat-shutdown", daemon=True)
+        closer.start()
+        try:
+            closer.join(seconds)
+        finally:  # out of time, or interrupted while waiting (Ctrl-C, SIGTERM)
+            if closer.is_alive():
+                self.lingering = {pid for pid, code in self._worker_exit_codes().items() if code is None}
+                give_up = time.monotonic() + STOP_PATIENCE_SECONDS
+                self._stop_now(give_up)
+                closer.join(max(give_up - time.monotonic(), 0))
+
+    def _worker_exit_codes(self) -> dict[int, int | None]:
+        codes: dict[int, int | None] = getattr(self.executor, "worker_exit_codes", dict)()
+        return codes
+
+    def _worker_groups(self) -> set[int]:
+        """The process groups of this run's workers: each worker leads one (see ``initialize_worker``),
+        so its pid names it. A worker that never claimed a tracker slot counts while it is alive, since
+        until it is reaped no other process can have its pid."""
+        if self.tracker is None:
+            return set()
+        alive = {pid for pid, code in self._worker_exit_codes().items() if code is None}
+        return self.tracker.worker_pids() | alive
+
+    def _describe_lingering(self) -> str:
+        workers = (
+            f"worker process {', '.join(map(str, sorted(self.lingering)))}"
+            if self.lingering
+            else "the worker processes"
+        )
+        return (
+            f"every task finished, but {workers} had not exited by the end of the shutdown grace (the run's"
+            f" remaining time, at least {SHUTDOWN_GRACE_SECONDS:g} s): a task left a thread or a process running"
+            " there, so they were killed" + self._describe_killed()
+        )
+
+    def _describe_killed(self) -> str:
+        left = {pid: name for pid, name in self.killed.items() if pid not in self._worker_exit_codes()}
+        if self.tracker is not None:
+            left = {pid: name for pid, name in left.items() if pid not in self.tracker.worker_pids()}
+        if not left:
+            return ""
+        return f"; killed {len(left)} process(es) that tasks had started and left running: {describe_processes(left)}"
 
     def _left_behind(self) -> str:
         if self.plan.strategy.crosses_processes:

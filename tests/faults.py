@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -17,8 +18,8 @@ from typing import Any
 import futstrat
 
 #: Faults that end the worker process: on a thread strategy they would end the test run itself.
-PROCESS_ONLY = {"kill", "exit", "segfault", "unpicklable-result", "unpicklable-argument", "lambda"}
-FAULTS = sorted(PROCESS_ONLY | {"hang", "raise"})
+PROCESS_ONLY = {"kill", "exit", "segfault", "unpicklable-result", "unpicklable-argument", "lambda", "fork"}
+FAULTS = sorted(PROCESS_ONLY | {"hang", "raise", "thread", "popen", "popen-hang"})
 
 
 def misbehave(index: int, kind: str) -> int:
@@ -34,6 +35,15 @@ def misbehave(index: int, kind: str) -> int:
         raise ValueError(f"task {index} failed on purpose")
     elif kind == "unpicklable-result":
         return threading.Lock()  # type: ignore[return-value]
+    elif kind == "thread":  # a thread that keeps its process from exiting
+        threading.Thread(target=time.sleep, args=(3600,), name="left-behind").start()
+    elif kind == "fork":  # a copy of the worker that returns into the worker's loop
+        if os.fork() != 0:
+            time.sleep(0.2)  # so that the copy has taken its place among the workers
+    elif kind in ("popen", "popen-hang"):  # a child process of its own, not waited for
+        subprocess.Popen(["sleep", "600"])
+        if kind == "popen-hang":
+            time.sleep(3600)
     return index
 
 

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import threading
+import time
 from collections.abc import Sequence
 
 from futstrat import __version__
@@ -18,7 +19,8 @@ from futstrat.cli import (
     plugins_command,
     run_command,
 )
-from futstrat.cli.output import fail, warn_about_plugin_problems
+from futstrat.cli.output import fail, warn, warn_about_plugin_problems
+from futstrat.cli.termination import EXIT_TERMINATED, TerminatedBySignal, sigterm_as_interrupt
 from futstrat.errors import FutstratError, UsageError
 from futstrat.plugins import STRICT_ENV
 
@@ -52,18 +54,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: How long the command waits at its end for threads other than its own to finish (a library's pool
+#: manager ending its workers, say) before it ends the process without them.
+THREAD_EXIT_GRACE_SECONDS = 2.0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script. A run whose threads could not be stopped must not keep the process alive:
     when such threads remain, the process ends itself once its output is written."""
     code = _main(argv)
-    # Only the thread strategy's own workers: other libraries' threads (loky's pool manager, say) are
-    # theirs to end, and ending the process under them would skip their clean-up.
+    # The thread strategy's own workers at once; other threads (loky's pool manager, say, or one a
+    # task started and left running) after a grace, so that their own clean-up can finish.
     stuck = [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX) and t.is_alive()]
-    if stuck and argv is None:
+    if argv is None and (stuck or _threads_outlast_grace()):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def _threads_outlast_grace() -> bool:
+    """Whether threads that would keep the process from exiting are still running after the grace."""
+    give_up = time.monotonic() + THREAD_EXIT_GRACE_SECONDS
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(give_up - time.monotonic(), 0))
+    left = [t.name for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+    if left:
+        warn(f"ending the process without waiting for thread(s) still running: {', '.join(left)}")
+    return bool(left)
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -74,7 +93,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if args.command != "plugins":
             warn_about_plugin_problems()
-        code: int = args.handler(args)
+        with sigterm_as_interrupt():
+            code: int = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
         return code
     except UsageError as exc:
@@ -87,7 +107,10 @@ def _main(argv: Sequence[str] | None) -> int:
             raise
         fail(str(exc))
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, TerminatedBySignal):
+            fail("terminated")
+            return EXIT_TERMINATED
         fail("interrupted")
         return 130
     except BrokenPipeError:

@@ -8,6 +8,7 @@ from typing import Any
 
 from futstrat.cli.output import warn
 from futstrat.cli.run_command import add_run_options, positive_int, whole_number_at_least
+from futstrat.cli.termination import EXIT_TERMINATED, sigterm_received
 from futstrat.errors import UsageError
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names
@@ -124,8 +125,9 @@ def handle(args: argparse.Namespace) -> int:
         print()
         print(render_diff(diff, styler, terminal_width(sys.stdout)))
     if comparison.partial:
-        warn(f"interrupted after {len(measurement.trials)} of {measurement.planned} runs")
-        return EXIT_INTERRUPTED
+        ended = "terminated" if sigterm_received() else "interrupted"
+        warn(f"{ended} after {len(measurement.trials)} of {measurement.planned} runs")
+        return EXIT_TERMINATED if sigterm_received() else EXIT_INTERRUPTED
     return 1 if comparison.failed else 0
 
 
