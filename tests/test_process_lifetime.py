@@ -133,7 +133,8 @@ def test_sigterm_during_compare_keeps_the_runs_so_far_marked_partial(tmp_path):
 
 ORPHANED_RUNS = [
     *(pytest.param(*run.values, "fork", id=f"{run.id}-fork") for run in SIGNALLED_RUNS if run.id != "thread"),
-    *(pytest.param(*SIGNALLED_RUNS[1].values, method, id=f"pool-map-{method}") for method in ("spawn", "forkserver")),
+    # A spawned pool worker sees its queue close when the parent dies; a forked or forkserver one does not.
+    pytest.param(*SIGNALLED_RUNS[1].values, "forkserver", id="pool-map-forkserver"),
 ]
 
 
