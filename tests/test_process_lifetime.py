@@ -188,7 +188,7 @@ def test_graceful_shutdown_ends_at_the_timeout_and_names_the_workers_it_killed(s
 
 @pytest.mark.parametrize("strategy", ["serial", "thread"])
 def test_a_thread_a_task_left_running_in_futstrat_itself_does_not_keep_it_alive(strategy):
-    result, elapsed = run_fault(strategy, "thread", "--timeout", "60", limit=40)
+    result, elapsed = run_fault(strategy, "thread", "--timeout", "60", limit=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ending the process without waiting for thread(s) still running: left-behind" in result.stderr
-    assert elapsed < 20
+    assert elapsed < 45

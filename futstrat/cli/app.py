@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -54,35 +55,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: How long the command waits at its end for threads other than its own to finish (a library's pool
-#: manager ending its workers, say) before it ends the process without them.
-THREAD_EXIT_GRACE_SECONDS = 2.0
+#: How long the process may take to exit once the command is done (libraries' clean-up at exit, a
+#: pool's manager thread ending its workers) before it ends itself without waiting any longer.
+EXIT_GRACE_SECONDS = 5.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script. A run whose threads could not be stopped must not keep the process alive:
     when such threads remain, the process ends itself once its output is written."""
     code = _main(argv)
-    # The thread strategy's own workers at once; other threads (loky's pool manager, say, or one a
-    # task started and left running) after a grace, so that their own clean-up can finish.
+    # Only the thread strategy's own workers at once: other threads (loky's pool manager, say) are
+    # theirs to end at exit, and ending the process under them would skip their clean-up.
     stuck = [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX) and t.is_alive()]
-    if argv is None and (stuck or _threads_outlast_grace()):
+    if stuck and argv is None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    if argv is None:
+        _end_process_if_exit_hangs(code)
     return code
 
 
-def _threads_outlast_grace() -> bool:
-    """Whether threads that would keep the process from exiting are still running after the grace."""
-    give_up = time.monotonic() + THREAD_EXIT_GRACE_SECONDS
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join(max(give_up - time.monotonic(), 0))
-    left = [t.name for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
-    if left:
-        warn(f"ending the process without waiting for thread(s) still running: {', '.join(left)}")
-    return bool(left)
+def _end_process_if_exit_hangs(code: int) -> None:
+    """Watch the process's exit: a thread a task started and left running, or a join at exit that never
+    returns, must not keep it alive. After the grace the process ends itself, naming those threads."""
+
+    def end_now() -> None:
+        time.sleep(EXIT_GRACE_SECONDS)
+        left = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+        warn(f"ending the process without waiting for thread(s) still running: {', '.join(left) or 'none'}")
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+    threading.Thread(target=end_now, name="futstrat-exit-watch", daemon=True).start()
 
 
 def _main(argv: Sequence[str] | None) -> int:
