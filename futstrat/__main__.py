@@ -2,7 +2,11 @@
 
 import sys
 
-from futstrat.cli import main
+try:
+    from futstrat.cli import main
+except KeyboardInterrupt:  # Ctrl-C before the command could even load: no traceback for that
+    print("futstrat: error: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,8 +7,8 @@ worker and how it ended, which tasks wait on which futures. Nothing is left runn
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
-import multiprocessing
 import pickle
 import signal
 import threading
@@ -29,7 +29,9 @@ from futstrat.interrupts import UserInterrupt
 from futstrat.model import Check, ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
 from futstrat.peers import PeerFutureBoard
 from futstrat.pickling import unpicklable_part
+from futstrat.process_tree import NewChildren, describe_processes, end_process_groups
 from futstrat.readiness import wait_until_ready
+from futstrat.start_methods import process_context
 from futstrat.user_code import UserCodeError, last_user_frame, user_code, user_traceback
 from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
 from futstrat.workers import PassesThroughTasks, initialize_worker
@@ -42,6 +44,12 @@ _WATCH_INTERVAL_SECONDS = 0.05
 #: The statuses of a run whose tasks all finished and whose answer was combined.
 _RAN_TO_THE_END = (RunStatus.PASSED, RunStatus.UNCHECKED, RunStatus.CHECK_FAILED)
 _EXIT_CODE_PATIENCE_SECONDS = 2.0
+#: Graceful shutdown waits for the workers to exit until the run's deadline, and at least this long;
+#: then it kills them. So a run ends within its timeout plus this grace, whatever its tasks left running
+#: in their workers (a thread that does not end, a forked child that carries on as a worker).
+SHUTDOWN_GRACE_SECONDS = 3.0
+#: How long to wait for an executor to stop its workers at once; then they are killed regardless.
+STOP_PATIENCE_SECONDS = 2.0
 
 
 class UnpicklableTaskError(FutstratError):
@@ -137,9 +145,18 @@ class RunExecution:
         self.first_task: Task | None = None
         self.task_count: int | None = None
         self.dispatcher: Dispatcher | None = None
+        #: Children of this process that tasks start, where tasks run in this process.
+        self.new_children: NewChildren | None = None
+        #: Worker processes still running when graceful shutdown ran out of time (then killed).
+        self.lingering: set[int] | None = None
+        #: Processes the tasks had started and left running, killed after the run: pid and name.
+        self.killed: dict[int, str] = {}
 
     def carry_out(self) -> RunReport:
         plan = self.plan
+        if not plan.strategy.crosses_processes:
+            # Before the clock starts: looking for processes is no part of what the run costs.
+            self.new_children = NewChildren()
         started = time.perf_counter()
         ready = began = computed = None
         deadline = time.monotonic() + plan.timeout
@@ -162,28 +179,19 @@ class RunExecution:
             with user_code("check"):
                 check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
             status = _status_of(check)
-        except DeadlockFoundError as exc:
-            status, error = RunStatus.DEADLOCK, str(exc)
-        except RunTimedOutError as exc:
-            status, error = RunStatus.TIMEOUT, f"{exc} ({plan.timeout:g} s)"
-        except WatchdogAlarm:
-            status, error = RunStatus.TIMEOUT, f"the run reached its timeout ({plan.timeout:g} s) inside a task"
-        except TaskFailedError as exc:
-            status, error = self._explain(exc)
-            remote_tb = exc.remote_traceback
-            if remote_tb is None and not plan.strategy.crosses_processes:  # the task raised right here
-                remote_tb = _local_traceback(exc.error)
-        except UserCodeError as exc:
-            status, error, remote_tb, failed_in = RunStatus.ERROR, _describe_user_error(exc), exc.traceback, exc.phase
-        except Exception as exc:
-            status = RunStatus.ERROR
-            error = str(exc) if isinstance(exc, FutstratError) else f"{type(exc).__name__}: {exc}"
+        except (WatchdogAlarm, Exception) as exc:
+            status, error, remote_tb, failed_in = self._failure_of(exc)
         finally:
             stopping = time.perf_counter()
-            self._close(graceful=status in _RAN_TO_THE_END)
-            stopped = time.perf_counter()
+            try:
+                self._close(graceful=status in _RAN_TO_THE_END, deadline=deadline)
+            finally:
+                stopped = time.perf_counter()
+                self._end_what_tasks_left()
+        if self.lingering is not None and status in _RAN_TO_THE_END:
+            status, error = RunStatus.ERROR, self._describe_lingering()
         if status not in _RAN_TO_THE_END:
-            error = (error or "") + self._left_behind()
+            error = (error or "") + self._left_behind() + self._describe_killed()
         ready = ready or stopping
         began = began or ready
         computed = computed or stopping
@@ -204,6 +212,26 @@ class RunExecution:
             failed_in=failed_in,
             chunksize=None if self.dispatcher is None else self.dispatcher.chunksize,
         )
+
+    def _failure_of(self, exc: BaseException) -> tuple[RunStatus, str, str | None, str | None]:
+        """A failed run's status, its one line, the traceback to show and the workload method at fault."""
+        plan = self.plan
+        if isinstance(exc, DeadlockFoundError):
+            return RunStatus.DEADLOCK, str(exc), None, None
+        if isinstance(exc, RunTimedOutError):
+            return RunStatus.TIMEOUT, f"{exc} ({plan.timeout:g} s)", None, None
+        if isinstance(exc, WatchdogAlarm):
+            return RunStatus.TIMEOUT, f"the run reached its timeout ({plan.timeout:g} s) inside a task", None, None
+        if isinstance(exc, TaskFailedError):
+            status, error = self._explain(exc)
+            remote_tb = exc.remote_traceback
+            if remote_tb is None and not plan.strategy.crosses_processes:  # the task raised right here
+                remote_tb = _local_traceback(exc.error)
+            return status, error, remote_tb, None
+        if isinstance(exc, UserCodeError):
+            return RunStatus.ERROR, _describe_user_error(exc), exc.traceback, exc.phase
+        error = str(exc) if isinstance(exc, FutstratError) else f"{type(exc).__name__}: {exc}"
+        return RunStatus.ERROR, error, None, None
 
     def _compute(self, extra: dict[str, Any] | None, deadline: float) -> tuple[Any, float]:
         """Dispatch every task, fold the results into the answer; return it and when compute ended."""
@@ -266,7 +294,7 @@ class RunExecution:
             extra = {"peers": self.board}
         config = ExecutorConfig(plan.workers, plan.start_method)
         if crosses and plan.strategy.supports_initializer:
-            self.tracker = TaskTracker(multiprocessing.get_context(plan.start_method), plan.workers)
+            self.tracker = TaskTracker(process_context(plan.start_method), plan.workers)
             then, then_args = installer if installer is not None else (None, ())
             config = ExecutorConfig(
                 plan.workers, plan.start_method, initialize_worker, (self.tracker.worker_arguments(), then, then_args)
@@ -334,7 +362,7 @@ class RunExecution:
             task = self.tasks[index]
         return describe_call(task) if task is not None else "?"
 
-    def _close(self, *, graceful: bool) -> None:
+    def _close(self, *, graceful: bool, deadline: float) -> None:
         if self.watch is not None:
             self.watch.stop()
         if self.board is not None:
@@ -342,14 +370,79 @@ class RunExecution:
         try:
             if self.executor is not None:
                 if graceful:
-                    self.executor.shutdown(wait=True)
-                elif hasattr(self.executor, "terminate"):
-                    self.executor.terminate()
+                    self._shut_down_by(max(deadline - time.monotonic(), SHUTDOWN_GRACE_SECONDS))
                 else:
-                    self.executor.shutdown(wait=False, cancel_futures=True)
+                    self._stop_now(time.monotonic() + STOP_PATIENCE_SECONDS)
         finally:
             if self.session is not None:
                 self.session.close()
+
+    def _end_what_tasks_left(self) -> None:
+        """Kill what the tasks started and left running: every worker's process group, and where tasks
+        ran in this process, its children that appeared during the run."""
+        try:
+            self.killed.update(end_process_groups(self._worker_groups()))
+        finally:
+            if self.new_children is not None:
+                self.killed.update(self.new_children.end())
+
+    def _stop_now(self, give_up: float) -> None:
+        """Stop the executor's workers at once, and give up waiting for it after a while: a pool whose
+        queue a task's forked copy of a worker took part in can wait forever for a lock that copy held.
+        Its workers are killed with their process groups all the same (see ``_close``)."""
+        stop = getattr(self.executor, "terminate", None) or functools.partial(
+            self.executor.shutdown, wait=False, cancel_futures=True
+        )
+        stopper = threading.Thread(target=stop, name="futstrat-stop", daemon=True)
+        stopper.start()
+        stopper.join(max(give_up - time.monotonic(), 0))
+
+    def _shut_down_by(self, seconds: float) -> None:
+        """Shut the executor down, waiting for its workers to exit for at most ``seconds``; then kill
+        them (and note which were still running)."""
+        closer = threading.Thread(target=self.executor.shutdown, name="futstrat-shutdown", daemon=True)
+        closer.start()
+        try:
+            closer.join(seconds)
+        finally:  # out of time, or interrupted while waiting (Ctrl-C, SIGTERM)
+            if closer.is_alive():
+                self.lingering = {pid for pid, code in self._worker_exit_codes().items() if code is None}
+                give_up = time.monotonic() + STOP_PATIENCE_SECONDS
+                self._stop_now(give_up)
+                closer.join(max(give_up - time.monotonic(), 0))
+
+    def _worker_exit_codes(self) -> dict[int, int | None]:
+        codes: dict[int, int | None] = getattr(self.executor, "worker_exit_codes", dict)()
+        return codes
+
+    def _worker_groups(self) -> set[int]:
+        """The process groups of this run's workers: each worker leads one (see ``initialize_worker``),
+        so its pid names it. A worker that never claimed a tracker slot counts while it is alive, since
+        until it is reaped no other process can have its pid."""
+        if self.tracker is None:
+            return set()
+        alive = {pid for pid, code in self._worker_exit_codes().items() if code is None}
+        return self.tracker.worker_pids() | alive
+
+    def _describe_lingering(self) -> str:
+        workers = (
+            f"worker process {', '.join(map(str, sorted(self.lingering)))}"
+            if self.lingering
+            else "the worker processes"
+        )
+        return (
+            f"every task finished, but {workers} had not exited by the end of the shutdown grace (the run's"
+            f" remaining time, at least {SHUTDOWN_GRACE_SECONDS:g} s): a task left a thread or a process running"
+            " there, so they were killed" + self._describe_killed()
+        )
+
+    def _describe_killed(self) -> str:
+        left = {pid: name for pid, name in self.killed.items() if pid not in self._worker_exit_codes()}
+        if self.tracker is not None:
+            left = {pid: name for pid, name in left.items() if pid not in self.tracker.worker_pids()}
+        if not left:
+            return ""
+        return f"; killed {len(left)} process(es) that tasks had started and left running: {describe_processes(left)}"
 
     def _left_behind(self) -> str:
         if self.plan.strategy.crosses_processes:

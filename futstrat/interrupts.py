@@ -26,9 +26,14 @@ class UserInterrupt(KeyboardInterrupt, PassesThroughTasks):
     into a task that runs in the calling thread, it passes through the task instead of failing it."""
 
 
+class TerminatedBySignal(KeyboardInterrupt, PassesThroughTasks):
+    """SIGTERM arrived while a command ran: it ends as Ctrl-C does, with exit code 143
+    (see :mod:`futstrat.cli.termination`)."""
+
+
 #: What futstrat's own signal handlers raise. Guest code's ``SystemExit`` or ``KeyboardInterrupt`` is its
 #: failure; these are not, whatever code was running when the signal came.
-RAISED_BY_SIGNALS: tuple[type[BaseException], ...] = (UserInterrupt,)
+RAISED_BY_SIGNALS: tuple[type[BaseException], ...] = (UserInterrupt, TerminatedBySignal)
 
 
 def _raise_user_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -24,6 +24,7 @@ from futstrat.model import (
     Workload,
 )
 from futstrat.plugins import PluginHost, get_host
+from futstrat.start_methods import start_method_or_default
 
 #: The watchdog's bound on one run when the caller gives none.
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -123,7 +124,7 @@ def plan_run(
     if reasons:
         raise RefusedError(f"{chosen_workload.name} x {chosen_strategy.name} x {chosen_sharing.name}", reasons)
     uses_processes = chosen_strategy.uses_start_method or chosen_sharing.uses_start_method
-    method = (start_method or multiprocessing.get_start_method()) if uses_processes else None
+    method = start_method_or_default(start_method) if uses_processes else None
     return RunPlan(
         chosen_workload,
         chosen_strategy,

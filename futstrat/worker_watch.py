@@ -77,6 +77,10 @@ class TaskTracker:
         """Tasks the workers have finished so far, whether or not their results reached the parent yet."""
         return int(sum(self._cells[slot * TRACKER_FIELDS + 4] for slot in range(self.slots)))
 
+    def worker_pids(self) -> set[int]:
+        """Every worker process that has claimed a slot, alive or not."""
+        return {int(self._cells[slot * TRACKER_FIELDS]) for slot in range(self.slots)} - {0}
+
     def task_of(self, pid: int) -> RunningTask | None:
         """What the worker ``pid`` was running, if anything (a dead worker's slot keeps it)."""
         for running in self.running():

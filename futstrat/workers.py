@@ -12,6 +12,7 @@ import _thread
 import contextlib
 import os
 import signal
+import sys
 import time
 
 TYPE_CHECKING = False  # importing typing would cost every fresh worker a few milliseconds
@@ -125,13 +126,81 @@ def initialize_worker(
     """The pool initializer futstrat gives every worker process.
 
     Ctrl-C goes to the whole process group: the parent handles it and ends the workers, so they ignore
-    it instead of each printing a traceback. Then the tracker and the sharing backend's state go in.
+    it instead of each printing a traceback. The worker then leads a process group of its own, which
+    the processes its tasks start join, so that the parent can end them all with it; and it ends itself
+    when the parent is gone. Then the tracker and the sharing backend's state go in.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    initialize_helper_process()
+    with contextlib.suppress(OSError):  # not permitted where the worker already leads a session
+        os.setpgid(0, 0)
     if tracker is not None:
         install_tracker(*tracker)
     if then is not None:
         then(*then_args)
+
+
+# -- ending with the parent -----------------------------------------------------------------------
+
+#: How often a worker looks whether its parent is still there.
+PARENT_WATCH_SECONDS = 0.25
+
+
+def initialize_helper_process() -> None:
+    """Start-up of every process futstrat starts (workers, the Manager's server).
+
+    A SIGTERM ends it outright, as a process with no handler of its own (under ``fork`` it would
+    inherit the command's handler, which turns SIGTERM into an interruption of the command); and it
+    ends itself when its parent is gone, so killing futstrat with SIGKILL leaves nothing behind.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    end_with_parent()
+
+
+def end_with_parent() -> None:
+    """Watch, on a thread of its own, for the process that started this one to go, and then end this
+    process (with the process group it leads, if it leads one).
+
+    That is the parent, or under ``forkserver`` the process that asked the fork server for this one:
+    the fork server itself waits for its children before it exits, so it cannot be the one watched.
+    A ``_thread`` thread: it never delays the process's own exit, and needs no ``threading``.
+    """
+    parent = os.getppid()
+    _thread.start_new_thread(_watch_parent, (parent, _owner() or parent))
+
+
+def _owner() -> int | None:
+    """The pid of the process that started this one through multiprocessing, if it did."""
+    process = sys.modules.get("multiprocessing.process")  # already there in a multiprocessing child
+    parent = process.parent_process() if process is not None else None
+    return parent.pid if parent is not None else None
+
+
+def _watch_parent(parent: int, owner: int) -> None:
+    # When a parent dies its children are handed to init (or a subreaper): the parent's pid changes.
+    while os.getppid() == parent and _is_alive(owner):
+        time.sleep(PARENT_WATCH_SECONDS)
+    if os.getpgrp() == os.getpid():
+        os.killpg(0, signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _is_alive(pid: int) -> bool:
+    """Whether ``pid`` runs: a process that has ended but not yet been reaped (a zombie) does not."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state = stat.read().rpartition(b")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc here
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    return state not in (b"Z", b"X")
 
 
 # -- running a chunk ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -18,10 +19,10 @@ from typing import Any
 import futstrat
 
 #: Faults that end the worker process: on a thread strategy they would end the test run itself.
-PROCESS_ONLY = {"kill", "exit", "exit0", "segfault", "unpicklable-result", "unpicklable-argument", "lambda"}
+PROCESS_ONLY = {"kill", "exit", "exit0", "segfault", "unpicklable-result", "unpicklable-argument", "lambda", "fork"}
 #: Exceptions a task raises that are not an ordinary ``Exception``, or cannot be rebuilt from a pickle.
 ODD_EXCEPTIONS = {"sysexit", "sysexit3", "keyboardinterrupt", "baseexception", "unrebuildable"}
-FAULTS = sorted(PROCESS_ONLY | ODD_EXCEPTIONS | {"hang", "raise"})
+FAULTS = sorted(PROCESS_ONLY | ODD_EXCEPTIONS | {"hang", "raise", "thread", "popen", "popen-hang"})
 
 
 class OddBaseError(BaseException):
@@ -35,17 +36,26 @@ class NeedsTwoArgumentsError(Exception):
         super().__init__(f"{what} (code {code})")
 
 
-def misbehave(index: int, kind: str) -> int:
+#: Faults that end the process running the task on the spot.
+WORKER_ENDINGS = {"kill", "exit", "exit0", "segfault"}
+
+
+def end_the_process(kind: str) -> None:
     if kind == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     elif kind == "exit":
         os._exit(3)
     elif kind == "exit0":
         os._exit(0)
-    elif kind in ODD_EXCEPTIONS:
-        raise_odd_exception(index, kind)
     elif kind == "segfault":
         ctypes.string_at(0)
+
+
+def misbehave(index: int, kind: str) -> int:
+    if kind in WORKER_ENDINGS:
+        end_the_process(kind)
+    elif kind in ODD_EXCEPTIONS:
+        raise_odd_exception(index, kind)
     elif kind == "hang":
         if os.environ.get("FAULTS_HANG_MARK"):  # tells a test that the task is under way
             open(os.environ["FAULTS_HANG_MARK"], "w").close()
@@ -54,6 +64,15 @@ def misbehave(index: int, kind: str) -> int:
         raise ValueError(f"task {index} failed on purpose")
     elif kind == "unpicklable-result":
         return threading.Lock()  # type: ignore[return-value]
+    elif kind == "thread":  # a thread that keeps its process from exiting
+        threading.Thread(target=time.sleep, args=(3600,), name="left-behind").start()
+    elif kind == "fork":  # a copy of the worker that returns into the worker's loop
+        if os.fork() != 0:
+            time.sleep(0.2)  # so that the copy has taken its place among the workers
+    elif kind in ("popen", "popen-hang"):  # a child process of its own, not waited for
+        subprocess.Popen(["sleep", "600"])
+        if kind == "popen-hang":
+            time.sleep(3600)
     return index
 
 

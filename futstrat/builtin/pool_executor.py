@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from attrs import define
 
 from futstrat.chunking import default_chunksize
+from futstrat.start_methods import process_context
 from futstrat.worker_watch import WorkerDiedError
 
 T = TypeVar("T")
@@ -204,7 +205,7 @@ class PoolExecutor(Executor):
         initargs: tuple[Any, ...] = (),
         max_in_flight: int | None = None,
     ) -> None:
-        context = mp_context if mp_context is not None else multiprocessing.get_context()
+        context = mp_context if mp_context is not None else process_context(None)
         self._processes = processes
         self._workers: list[Any] = []  # every worker process the pool has started, alive or not
         self._lost_results: list[Exception] = []  # why the pool's result handler stopped, if it did

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import uuid
 from collections.abc import Callable
+from multiprocessing.managers import SyncManager
 from typing import Any
 
 from futstrat.hookspecs import hookimpl
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
 from futstrat.sharing import InstalledState, SharedCounter, install_state
+from futstrat.start_methods import process_context
+from futstrat.workers import initialize_helper_process
 
 
 class RawValueSession:
@@ -21,7 +23,7 @@ class RawValueSession:
     """
 
     def __init__(self, request: SharingRequest) -> None:
-        context = multiprocessing.get_context(request.start_method)
+        context = process_context(request.start_method)
         self._key = f"value-{uuid.uuid4().hex}"
         self._counter = SharedCounter(
             context.Value(ctypes.c_long, 0, lock=False), context.Lock(), context.Barrier(request.parties)
@@ -44,8 +46,10 @@ class ManagerSession:
     """A ``multiprocessing.Manager`` server whose proxies travel with each task as plain arguments."""
 
     def __init__(self, request: SharingRequest) -> None:
-        context = multiprocessing.get_context(request.start_method)
-        self._manager = context.Manager()
+        context = process_context(request.start_method)
+        # As context.Manager() does, but the server ends itself when futstrat dies.
+        self._manager = SyncManager(ctx=context)
+        self._manager.start(initialize_helper_process)
         try:
             self._counter = SharedCounter(
                 self._manager.Value("l", 0), self._manager.Lock(), self._manager.Barrier(request.parties)

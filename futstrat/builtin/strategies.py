@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -13,10 +12,11 @@ from futstrat.builtin.serial_executor import SerialExecutor
 from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX, StoppableThreadPoolExecutor
 from futstrat.hookspecs import hookimpl
 from futstrat.model import Dispatch, ExecutorConfig, ExecutorSpec
+from futstrat.start_methods import process_context
 
 
 def _context(config: ExecutorConfig) -> Any:
-    return multiprocessing.get_context(config.start_method)
+    return process_context(config.start_method)
 
 
 def make_serial(config: ExecutorConfig) -> Executor:

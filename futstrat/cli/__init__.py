@@ -8,6 +8,8 @@ worker.
 
 from __future__ import annotations
 
+import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -16,10 +18,23 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script: parse ``argv`` (the command line when None), run the command, return its exit
-    code."""
-    from futstrat.cli.app import main as run_command_line
+    code.
 
-    return run_command_line(argv)
+    Ctrl-C in the first moments, while the commands are still being imported, ends the command as it
+    does later: one line and exit code 130, not a traceback from whichever import it interrupted.
+    """
+    try:
+        from futstrat.cli.app import main as run_command_line
+
+        return run_command_line(argv)
+    except KeyboardInterrupt:
+        return interrupted_while_starting()
+
+
+def interrupted_while_starting() -> int:
+    """What Ctrl-C during the command's imports prints and returns."""
+    print("futstrat: error: interrupted", file=sys.stderr)
+    return 130
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -21,9 +23,10 @@ from futstrat.cli import (
     plugins_command,
     run_command,
 )
-from futstrat.cli.output import fail, warn_about_plugin_problems
+from futstrat.cli.output import fail, warn, warn_about_plugin_problems
+from futstrat.cli.termination import EXIT_TERMINATED, sigterm_as_interrupt
 from futstrat.errors import FutstratError, UsageError
-from futstrat.interrupts import ctrl_c_raises_user_interrupt
+from futstrat.interrupts import TerminatedBySignal, ctrl_c_raises_user_interrupt
 from futstrat.plugins import STRICT_ENV
 
 #: Each module offers ``add_parser(subparsers)``, which registers its subcommand and handler.
@@ -62,18 +65,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: How long the process may take to exit once the command is done (libraries' clean-up at exit, a
+#: pool's manager thread ending its workers) before it ends itself without waiting any longer.
+EXIT_GRACE_SECONDS = 5.0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script. A run whose threads could not be stopped must not keep the process alive:
     when such threads remain, the process ends itself once its output is written."""
     code = _main(argv)
-    # Only the thread strategy's own workers: other libraries' threads (loky's pool manager, say) are
-    # theirs to end, and ending the process under them would skip their clean-up.
+    # Only the thread strategy's own workers at once: other threads (loky's pool manager, say) are
+    # theirs to end at exit, and ending the process under them would skip their clean-up.
     stuck = [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX) and t.is_alive()]
     if stuck and argv is None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    if argv is None:
+        _end_process_if_exit_hangs(code)
     return code
+
+
+def _end_process_if_exit_hangs(code: int) -> None:
+    """Watch the process's exit: a thread a task started and left running, or a join at exit that never
+    returns, must not keep it alive. After the grace the process ends itself, naming those threads."""
+
+    def end_now() -> None:
+        time.sleep(EXIT_GRACE_SECONDS)
+        left = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+        warn(f"ending the process without waiting for thread(s) still running: {', '.join(left) or 'none'}")
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+    threading.Thread(target=end_now, name="futstrat-exit-watch", daemon=True).start()
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -85,7 +111,8 @@ def _main(argv: Sequence[str] | None) -> int:
         with ctrl_c_raises_user_interrupt():
             if args.command != "plugins":
                 warn_about_plugin_problems()
-            code: int = args.handler(args)
+            with sigterm_as_interrupt():
+                code: int = args.handler(args)
             sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit
         return code
     except FutstratError as exc:
@@ -93,7 +120,10 @@ def _main(argv: Sequence[str] | None) -> int:
             traceback.print_exc()
         fail(str(exc))
         return EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, TerminatedBySignal):
+            fail("terminated")
+            return EXIT_TERMINATED
         fail("interrupted")
         return 130
     except BrokenPipeError:

@@ -10,6 +10,7 @@ from typing import Any
 
 from futstrat.cli.output import fail, inform, keep_elsewhere_and_say, warn
 from futstrat.cli.run_command import add_run_options, file_name, positive_int, whole_number_at_least
+from futstrat.cli.termination import EXIT_TERMINATED, sigterm_received
 from futstrat.errors import UsageError
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names
@@ -141,8 +142,9 @@ def handle(args: argparse.Namespace) -> int:
         for say, message in notes:
             say(message)
     if comparison.partial:
-        warn(f"interrupted after {len(measurement.trials)} of {measurement.planned} runs")
-        return EXIT_INTERRUPTED
+        ended = "terminated" if sigterm_received() else "interrupted"
+        warn(f"{ended} after {len(measurement.trials)} of {measurement.planned} runs")
+        return EXIT_TERMINATED if sigterm_received() else EXIT_INTERRUPTED
     return 1 if comparison.failed or not saved else 0
 
 

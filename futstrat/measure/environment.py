@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import multiprocessing
 import os
 import platform
 import socket
@@ -13,6 +12,7 @@ from typing import Any
 from futstrat import __version__
 from futstrat.plugins import PluginHost, get_host
 from futstrat.runner import usable_cpus
+from futstrat.start_methods import start_method_or_default
 
 #: Variables that change how many threads numeric libraries (or Python itself) use.
 THREAD_ENV_VARS = (
@@ -56,7 +56,7 @@ def collect_metadata(host: PluginHost | None = None) -> dict[str, Any]:
             for p in host.plugins
             if p.error is None
         ],
-        "default_start_method": multiprocessing.get_start_method(),
+        "default_start_method": start_method_or_default(None),
         "cpus": {"usable": usable_cpus(), "online": os.cpu_count()},
         "switch_interval": sys.getswitchinterval(),
         "env": {name: os.environ.get(name) for name in THREAD_ENV_VARS},

@@ -19,6 +19,7 @@ from futstrat.errors import RefusedError, UnknownNameError, UsageError
 from futstrat.model import ExecutorConfig, ExecutorSpec, Workload
 from futstrat.plugins import PluginHost, get_host
 from futstrat.registry import Catalogue
+from futstrat.start_methods import start_method_or_default
 from futstrat.testing.bounded import close_executor
 from futstrat.testing.case import StrategyCase
 from futstrat.testing.pytest_plugin import shutdown_patience
@@ -44,7 +45,7 @@ class Selection:
     problems: tuple[str, ...]
 
     def header_lines(self) -> list[str]:
-        methods = ", ".join(self.start_methods) or f"{multiprocessing.get_start_method()} (the default)"
+        methods = ", ".join(self.start_methods) or f"{start_method_or_default(None)} (the default)"
         lines = [
             f"futstrat matrix: strategies {', '.join(self.strategies) or 'none'};"
             f" sharing {', '.join(self.sharing) or 'none'}; start method {methods}"
