@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 import loky
 from loky.backend.context import get_context as loky_context
 
+from futstrat_loky.in_worker import prepare_worker
+
 T = TypeVar("T")
 
 #: loky's own start method: fork immediately followed by exec of a fresh interpreter, so a worker
@@ -52,17 +54,6 @@ def _quiet_environment() -> dict[str, str] | None:
     if "PYTHONFAULTHANDLER" in os.environ or faulthandler.is_enabled():
         return None
     return {"PYTHONFAULTHANDLER": ""}
-
-
-def prepare_worker(
-    environment: dict[str, str] | None, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
-) -> None:
-    """The initializer of a ``loky`` pool's workers: ``environment`` in (loky passes its ``env`` only to
-    workers it starts its own way, and reads ``PYTHONFAULTHANDLER`` after this), then the run's own."""
-    if environment:
-        os.environ.update(environment)
-    if initializer is not None:
-        initializer(*initargs)
 
 
 class _WorkerDeaths:
@@ -152,7 +143,7 @@ class LokyPoolExecutor(loky.ProcessPoolExecutor):  # type: ignore[misc]
             max_workers=workers,
             context=_start_context(start_method),
             initializer=prepare_worker,
-            initargs=(_quiet_environment(), initializer, tuple(initargs)),
+            initargs=(os.getpid(), _quiet_environment(), initializer, tuple(initargs)),
         )
         self.start_method = start_method or LOKY_START_METHOD
         self._submitted: weakref.WeakSet[Future[Any]] = weakref.WeakSet()
@@ -204,13 +195,20 @@ class ReusedLokyExecutor(Executor):
 
     The pool outlives the handle: ``shutdown()`` waits for this run's tasks and leaves the workers
     running for the next run, which then starts in no time (loky replaces the pool when it broke).
-    ``terminate()`` kills the workers. It takes no initializer: one that differed from run to run would
-    make loky replace the pool each time, and raw shared memory could not travel through it anyway.
+    ``terminate()`` kills the workers. It takes no initializer of the run's: one that differed from run
+    to run would make loky replace the pool each time, and raw shared memory could not travel through
+    it anyway. Its workers get this plugin's own, the same for every run of the process, which watches
+    the process that owns the pool.
     """
 
     def __init__(self, workers: int, *, idle_timeout: float = REUSABLE_IDLE_SECONDS) -> None:
         self._pool: Any = loky.get_reusable_executor(
-            max_workers=workers, context=LOKY_START_METHOD, timeout=idle_timeout, env=_quiet_environment()
+            max_workers=workers,
+            context=LOKY_START_METHOD,
+            timeout=idle_timeout,
+            env=_quiet_environment(),
+            initializer=prepare_worker,
+            initargs=(os.getpid(), None, None, ()),
         )
         self._deaths = _WorkerDeaths(lambda: dict(getattr(self._pool, "_processes", None) or {}))
         self._workers = workers
