@@ -14,11 +14,15 @@ waiting forever.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
+import os
 import pickle
+import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, InvalidStateError
 from concurrent.futures import wait as wait_futures
@@ -26,14 +30,22 @@ from typing import Any, TypeVar
 
 import cloudpickle
 
+from futstrat import FutstratError
+from futstrat_dask.connecting import check_scheduler_answers
+
 T = TypeVar("T")
 
 #: The interface a LocalCluster listens on: loopback only, never the machine's network.
 LOCAL_HOST = "127.0.0.1"
-#: How long connecting to a scheduler, and then waiting for its first worker, may take.
-CONNECT_SECONDS = 30.0
+#: How long connecting to a scheduler by address, and then waiting for its first worker, may take in
+#: all, unless the run's deadline comes sooner.
+CONNECT_SECONDS = 10.0
+#: How long a client may take to connect to the local cluster this executor has just started.
+LOCAL_CONNECT_SECONDS = 30.0
 #: How long closing the client and the cluster may take before dask gives up on a clean close.
 CLOSE_SECONDS = 20.0
+#: How long ``terminate()`` lets a local cluster's worker process finish before it is ended.
+STOP_WORKER_SECONDS = 0.2
 
 
 def _pass_on(outer: Future[Any], task: Any) -> None:
@@ -68,6 +80,30 @@ def run_and_pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str
     return packed
 
 
+class NoDaskWorkersError(FutstratError, TimeoutError):
+    """The scheduler answered, but no worker joined it in time."""
+
+
+def _connect(address: str, seconds: float) -> Any:
+    """A client of the scheduler at ``address`` with at least one worker, within ``seconds`` in all."""
+    from distributed import Client
+
+    give_up = time.monotonic() + seconds
+    check_scheduler_answers(address, seconds)
+    client = Client(address, timeout=max(give_up - time.monotonic(), 1.0))
+    try:
+        client.wait_for_workers(1, timeout=max(give_up - time.monotonic(), 0.1))
+    except TimeoutError:
+        client.close(timeout=CLOSE_SECONDS)
+        raise NoDaskWorkersError(
+            f"the dask scheduler at {address} answered, but no worker joined it within {seconds:g} s"
+        ) from None
+    except BaseException:
+        client.close(timeout=CLOSE_SECONDS)
+        raise
+    return client
+
+
 class DaskExecutor(Executor):
     """A ``concurrent.futures`` executor on a dask ``Client``, owning the client (and its local cluster).
 
@@ -76,7 +112,7 @@ class DaskExecutor(Executor):
     the client closes once the last of them is done.
     """
 
-    def __init__(self, workers: int, *, address: str | None = None) -> None:
+    def __init__(self, workers: int, *, address: str | None = None, connect_seconds: float = CONNECT_SECONDS) -> None:
         from distributed import Client, LocalCluster
 
         self._cluster: Any = None
@@ -90,9 +126,10 @@ class DaskExecutor(Executor):
                 silence_logs=logging.ERROR,
             )
         try:
-            self._client: Any = Client(self._cluster if address is None else address, timeout=CONNECT_SECONDS)
-            if address is not None:
-                self._client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+            if address is None:
+                self._client: Any = Client(self._cluster, timeout=LOCAL_CONNECT_SECONDS)
+            else:
+                self._client = _connect(address, connect_seconds)
         except BaseException:
             self._close_cluster()
             raise
@@ -151,7 +188,7 @@ class DaskExecutor(Executor):
             outstanding = list(self._outstanding)
         for future in outstanding:
             future.cancel()
-        self._close()
+        self._close(stop_workers_now=True)
 
     def _close_when_done(self) -> None:
         while True:
@@ -162,7 +199,7 @@ class DaskExecutor(Executor):
             wait_futures(outstanding)
         self._close()
 
-    def _close(self) -> None:
+    def _close(self, *, stop_workers_now: bool = False) -> None:
         with self._lock:
             if self._closed:
                 return
@@ -170,7 +207,36 @@ class DaskExecutor(Executor):
         try:
             self._client.close(timeout=CLOSE_SECONDS)
         finally:
+            if stop_workers_now:
+                self._stop_local_workers()
             self._close_cluster()
+
+    def _stop_local_workers(self) -> None:
+        """Stop a local cluster's worker processes without waiting for their tasks.
+
+        Closing the cluster closes each worker's nanny, which asks its worker process to finish and
+        waits four seconds before ending it; a worker busy in a task always takes those four
+        seconds. Closed here first with a short wait, the nannies let go of their processes at once,
+        and the processes are killed.
+        """
+        nannies = list(getattr(self._cluster, "workers", {}).values())
+        processes = [pid for pid in (getattr(nanny, "pid", None) for nanny in nannies) if pid]
+        if not nannies:
+            return
+
+        async def close_all() -> None:
+            await asyncio.gather(
+                *(nanny.close(timeout=STOP_WORKER_SECONDS, reason="futstrat-terminate") for nanny in nannies),
+                return_exceptions=True,
+            )
+
+        with contextlib.suppress(Exception):  # the cluster's own close still follows
+            self._cluster.sync(close_all)
+        # A worker process answers the nanny's SIGTERM by closing gracefully, which waits for its
+        # running task; the nanny has let go of it by now, so it is ended here.
+        for pid in processes:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:

@@ -7,12 +7,13 @@ dask itself only when a run uses it.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 
 import futstrat
 from futstrat import Combination, ExecutorConfig, ExecutorSpec, SharingSpec
-from futstrat_dask.executor import DaskExecutor
+from futstrat_dask.executor import CONNECT_SECONDS, DaskExecutor
 from futstrat_dask.shared_counter import ADDRESS_ENV, open_scheduler_counter
 
 DASK = "dask"
@@ -24,7 +25,19 @@ def scheduler_address() -> str | None:
 
 
 def make_dask_executor(config: ExecutorConfig) -> Executor:
-    return DaskExecutor(config.workers, address=scheduler_address())
+    return DaskExecutor(config.workers, address=scheduler_address(), connect_seconds=connect_seconds(config))
+
+
+def connect_seconds(config: ExecutorConfig) -> float:
+    """How long connecting may take: ``CONNECT_SECONDS``, or less when the run's deadline is sooner.
+
+    A futstrat whose ``ExecutorConfig`` carries the run's ``deadline`` (a ``time.monotonic()`` value)
+    lets connecting count against ``--timeout``; one without it gives every run the same bound.
+    """
+    deadline = getattr(config, "deadline", None)
+    if deadline is None:
+        return CONNECT_SECONDS
+    return max(0.0, min(CONNECT_SECONDS, float(deadline) - time.monotonic()))
 
 
 DASK_STRATEGY = ExecutorSpec(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from futstrat import SharedCounter, SharingRequest
+from futstrat_dask.connecting import check_scheduler_answers, recently_silent
 
 #: How long a task waits on the scheduler for the lock before the run is treated as stuck.
 LOCK_WAIT_SECONDS = 120.0
@@ -201,10 +202,12 @@ def _client_for_tidying() -> Iterator[Any]:
             yield client
         return
     address = os.environ.get(ADDRESS_ENV, "").strip()
-    try:
-        client = Client(address, timeout=TIDY_SECONDS, set_as_default=False) if address else None
-    except Exception:
-        client = None
+    client = None
+    if address and not recently_silent(address):
+        # Asked first, because a client waits for ever on a listener that never answers.
+        with contextlib.suppress(Exception):
+            check_scheduler_answers(address, TIDY_SECONDS)
+            client = Client(address, timeout=TIDY_SECONDS, set_as_default=False)
     if client is None:
         yield None
         return

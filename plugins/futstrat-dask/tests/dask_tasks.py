@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from futstrat import Check, PlanContext, SharedCounter, Task, Workload
+from futstrat import Check, Param, PlanContext, SharedCounter, Task, Workload
 
 
 def fresh_token() -> str:
@@ -65,3 +65,35 @@ class RaisingWorkload(Workload):
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
         return Check(False, "an error", "every task finished, but the second should have raised")
+
+
+def mark_then_nap(folder: str, index: int, seconds: float) -> int:
+    """Leave a mark that this task has started, then sleep."""
+    with open(os.path.join(folder, str(index)), "w"):
+        pass
+    time.sleep(seconds)
+    return index
+
+
+class MarkedNaps(Workload):
+    """Two long naps, each of which marks in ``--param folder=...`` that it has started."""
+
+    name = "marked-naps"
+    description = "two tasks that mark their start in a folder, then sleep"
+    params = (
+        Param("folder", str, "", "where the tasks mark their start"),
+        Param("seconds", float, 60.0, "how long each task sleeps"),
+    )
+
+    def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
+        for index in range(2):
+            yield Task(mark_then_nap, (params["folder"], index, params["seconds"]))
+
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        return sum(results)
+
+    def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
+        return Check(value == 1, 1, f"{value} against 1")
+
+
+marked_naps = MarkedNaps()

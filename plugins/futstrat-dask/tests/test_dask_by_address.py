@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
-from futstrat_dask import executor as executor_module
+from conftest import LOOPBACK
+from futstrat_dask import plugin as plugin_module
 from futstrat_dask.plugin import ADDRESS_ENV, make_dask_executor
 
 import futstrat
@@ -61,9 +67,56 @@ def test_the_command_line_counts_exactly_on_the_cluster(scheduler_address):
     assert "100 of 100 increments counted" in completed.stdout
 
 
+@pytest.fixture
+def silent_listener() -> Iterator[str]:
+    """The address of a socket on 127.0.0.1 that accepts connections and never says a word."""
+    listener = socket.create_server((LOOPBACK, 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # the listener was closed
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"tcp://{LOOPBACK}:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("sharing", ["none", "dask"])
+def test_a_listener_that_never_answers_fails_the_run_within_the_connect_limit(monkeypatch, silent_listener, sharing):
+    monkeypatch.setattr(plugin_module, "CONNECT_SECONDS", 2.0)
+    monkeypatch.setenv(ADDRESS_ENV, silent_listener)
+    workload = "pi" if sharing == "none" else "counter"
+    started = time.monotonic()
+    report = futstrat.run(workload, "dask", sharing=sharing, workers=1, params={}, timeout=RUN_TIMEOUT)
+    elapsed = time.monotonic() - started
+    assert report.status is RunStatus.ERROR
+    assert report.error == f"no dask scheduler answered at {silent_listener} within 2 s (no answer)"
+    assert elapsed < 2 + 15, "connecting, or tidying up after it, waited for the listener"
+
+
+@pytest.mark.timeout(60)
 def test_an_unreachable_address_fails_the_run_in_words(monkeypatch):
-    monkeypatch.setattr(executor_module, "CONNECT_SECONDS", 2.0)
+    monkeypatch.setattr(plugin_module, "CONNECT_SECONDS", 2.0)
     monkeypatch.setenv(ADDRESS_ENV, "tcp://127.0.0.1:9")  # the discard port: nothing listens there
     report = futstrat.run("pi", "dask", workers=1, params={"n": 1000}, timeout=RUN_TIMEOUT)
     assert report.status is RunStatus.ERROR
-    assert "127.0.0.1:9" in (report.error or "")
+    assert (report.error or "").startswith("no dask scheduler answered at tcp://127.0.0.1:9 within 2 s ("), report.error
+
+
+def test_connecting_counts_against_the_runs_deadline_when_futstrat_passes_one():
+    from types import SimpleNamespace
+
+    from futstrat_dask.plugin import connect_seconds
+
+    assert connect_seconds(ExecutorConfig(2, None)) == plugin_module.CONNECT_SECONDS
+    soon = SimpleNamespace(workers=2, start_method=None, deadline=time.monotonic() + 3)
+    assert 0 < connect_seconds(soon) <= 3  # type: ignore[arg-type]
+    passed = SimpleNamespace(workers=2, start_method=None, deadline=time.monotonic() - 1)
+    assert connect_seconds(passed) == 0  # type: ignore[arg-type]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from concurrent.futures import CancelledError
 
 import psutil
 import pytest
-from dask_tasks import RaisingWorkload, fresh_token, nap
+from dask_tasks import RaisingWorkload, fresh_token, mark_then_nap
 from futstrat_dask.executor import DaskExecutor
 from futstrat_dask.plugin import ADDRESS_ENV, make_dask_executor
 
@@ -102,14 +103,23 @@ def test_equal_submissions_both_run(no_process_left_behind):
         executor.submit(fresh_token)
 
 
-def test_terminate_stops_a_busy_local_cluster(no_process_left_behind):
+def test_terminate_stops_a_busy_local_cluster_at_once(no_process_left_behind, tmp_path):
     me = psutil.Process()
     before = {child.pid for child in me.children(recursive=True)}
     executor = DaskExecutor(1)
     workers = [child for child in me.children(recursive=True) if child.pid not in before]
+    workers = [child for child in workers if "resource_tracker" not in " ".join(child.cmdline())]
     assert workers, "the local cluster started no worker process"
-    busy = executor.submit(nap, 600)
+    busy = executor.submit(mark_then_nap, str(tmp_path), 0, 600)
+    give_up = time.monotonic() + RUN_TIMEOUT
+    while not (tmp_path / "0").exists():
+        assert time.monotonic() < give_up, "the task never started"
+        time.sleep(0.02)
+    stopping = time.monotonic()
     executor.terminate()
+    # Not a timing target: dask's own close waits four seconds for a busy worker before it ends it,
+    # whatever the machine's load, and Ctrl-C is promised to end a run within two.
+    assert time.monotonic() - stopping < 3.5, "terminate() waited for the busy worker"
     with pytest.raises((CancelledError, RuntimeError)):
         busy.result(timeout=RUN_TIMEOUT)
     _gone, alive = psutil.wait_procs(workers, timeout=RUN_TIMEOUT / 3)

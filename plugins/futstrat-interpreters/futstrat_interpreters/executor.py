@@ -12,6 +12,7 @@ from exiting.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import queue
@@ -33,6 +34,9 @@ T = TypeVar("T")
 
 #: How long terminate() waits for idle workers to close their interpreters.
 TERMINATE_PATIENCE_SECONDS = 1.0
+#: How long the end of the process waits for the interrupting threads of interpreters still running a
+#: task to stop (see ``_let_go_at_exit``).
+EXIT_PATIENCE_SECONDS = 2.0
 
 
 class _WorkItem:
@@ -97,6 +101,7 @@ class SubinterpreterPoolExecutor(Executor):
         self._shutdown = False
         self._broken: str | None = None
         self._live = _LiveInterpreters()
+        _OPEN_POOLS.add(self._live)
         settings = pickle.dumps(_settings(deferred_packages))
         setup = None if initializer is None else pack_call(initializer, tuple(initargs), {})
         me = weakref.ref(self, _wake(self._work, max_workers))
@@ -156,6 +161,11 @@ class SubinterpreterPoolExecutor(Executor):
         give_up = time.monotonic() + TERMINATE_PATIENCE_SECONDS
         for thread in self._threads:
             thread.join(max(0.0, give_up - time.monotonic()))
+
+    def threads_left_running(self) -> list[str]:
+        """The names of the worker threads still alive, after ``terminate()`` those whose task would
+        not stop: they run until their task returns, and the process can still exit meanwhile."""
+        return [thread.name for thread in self._threads if thread.is_alive()]
 
     def _broke(self, reason: str) -> None:
         """A worker could not start: fail what is queued and refuse what comes."""
@@ -226,6 +236,41 @@ class _LiveInterpreters:
         with self._lock:
             for interpreter in self._open:
                 interpreter.interrupt()
+
+    def let_go_all(self) -> list[int]:
+        """Stop the interrupting thread of each interpreter still open; their native thread ids."""
+        with self._lock:
+            stopped = [interpreter.let_go() for interpreter in self._open]
+        return [native_id for native_id in stopped if native_id is not None]
+
+
+#: Every pool's interpreters, while the pool exists.
+_OPEN_POOLS: weakref.WeakSet[_LiveInterpreters] = weakref.WeakSet()
+
+
+def _let_go_at_exit() -> None:
+    """Let the process exit although a worker is stuck in a task its pool could not interrupt.
+
+    The worker threads are daemons, but Python finalizes every subinterpreter still open before it
+    exits, and that joins each interpreter's own threads: the interrupting thread of an interpreter
+    whose task never returned would be waited for for ever. So, at exit, each such thread is told to
+    stop, and the exit waits (boundedly) until it has: an interpreter's thread that has not ended by
+    the time Python finalizes that interpreter is never seen to end.
+    """
+    stopping = [native_id for live in list(_OPEN_POOLS) for native_id in live.let_go_all()]
+    if not stopping:
+        return
+    tasks = "/proc/self/task"
+    if not os.path.isdir(tasks):  # no way to see a thread end: give them a moment
+        time.sleep(0.1)
+        return
+    give_up = time.monotonic() + EXIT_PATIENCE_SECONDS
+    for native_id in stopping:
+        while os.path.exists(f"{tasks}/{native_id}") and time.monotonic() < give_up:
+            time.sleep(0.005)
+
+
+atexit.register(_let_go_at_exit)
 
 
 def _serve(

@@ -40,12 +40,13 @@ class TaskInterruptedError(BaseException):
     """
 
 
-def prepare(settings: dict[str, Any], interrupt_fd: int | None = None) -> None:
+def prepare(settings: dict[str, Any], interrupt_fd: int | None = None) -> int | None:
     """Make this interpreter see what the parent sees: its import path and its multiprocessing key.
 
     A spawned process gets the same two things from ``multiprocessing``'s preparation data. The key
     lets Manager proxies that arrive with a task connect to their server, which checks it. With
-    ``interrupt_fd``, a thread of this interpreter waits on that pipe to interrupt the running task.
+    ``interrupt_fd``, a thread of this interpreter waits on that pipe to interrupt the running task;
+    its native thread id is returned, so that the owner can tell when it has ended.
     """
     global _authkey
     sys.path[:] = settings["sys_path"]
@@ -57,7 +58,12 @@ def prepare(settings: dict[str, Any], interrupt_fd: int | None = None) -> None:
         import threading
 
         target = threading.get_ident()
-        threading.Thread(target=_interrupt_on_request, args=(interrupt_fd, target), name="futstrat-interrupter").start()
+        interrupter = threading.Thread(
+            target=_interrupt_on_request, args=(interrupt_fd, target), name="futstrat-interrupter"
+        )
+        interrupter.start()
+        return interrupter.native_id
+    return None
 
 
 def _interrupt_on_request(fd: int, target: int) -> None:

@@ -21,7 +21,9 @@ import pickle as _futstrat_pickle, sys as _futstrat_sys
 _futstrat_settings = _futstrat_pickle.loads(_futstrat_inbox.get_nowait())
 _futstrat_sys.path[:] = _futstrat_settings["sys_path"]
 import futstrat_interpreters.inside as _futstrat_inside
-_futstrat_inside.prepare(_futstrat_settings, _futstrat_pickle.loads(_futstrat_inbox.get_nowait()))
+_futstrat_outbox.put(_futstrat_pickle.dumps(
+    _futstrat_inside.prepare(_futstrat_settings, _futstrat_pickle.loads(_futstrat_inbox.get_nowait()))
+))
 del _futstrat_pickle, _futstrat_sys, _futstrat_settings
 """
 # Runs once per call.
@@ -53,6 +55,7 @@ class OwnedInterpreter:
             self._inbox.put(settings)
             self._inbox.put(pickle.dumps(self._read))
             self._interpreter.exec(_BOOT)
+            self._interrupter: int | None = pickle.loads(self._outbox.get_nowait())
         except BaseException:
             self.close()
             raise
@@ -73,6 +76,20 @@ class OwnedInterpreter:
         with self._guard:
             if not self._closed:
                 os.write(self._write, b"i")
+
+    def let_go(self) -> int | None:
+        """Stop the interpreter's interrupting thread and return its native id, leaving the interpreter
+        to whatever still runs in it.
+
+        For the end of the process only: the interpreter's own threads are joined when Python finalizes
+        it, and the interrupting thread waits on its pipe until told to stop. A worker stuck in a task
+        never tells it, and Python's exit would wait for it for ever.
+        """
+        with self._guard:
+            if self._closed:
+                return None
+            os.write(self._write, b"q")
+        return self._interrupter
 
     def close(self) -> None:
         """Finalize the interpreter: its modules and objects are freed, its threads joined."""

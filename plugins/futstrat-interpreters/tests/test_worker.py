@@ -9,6 +9,7 @@ and closing releases the queues at once.
 from __future__ import annotations
 
 import gc
+import pickle
 import types
 from typing import Any
 
@@ -41,9 +42,14 @@ def make_recording_api(steps: list[tuple[str, bool]]) -> types.ModuleType:
 
         def prepare_main(self, **names: Any) -> None:
             note("main prepared")
+            self.outbox = names["_futstrat_outbox"]
 
         def exec(self, code: str) -> None:
-            pass  # nothing runs: the boot code's reads of the inbox are left undone
+            # Nothing runs: the boot code's reads of the inbox are left undone, and its reply is
+            # that no interrupting thread was started. The queue is not kept here: closing must
+            # release it.
+            self.outbox.put(pickle.dumps(None))
+            del self.outbox
 
         def close(self) -> None:
             note("interpreter destroyed")

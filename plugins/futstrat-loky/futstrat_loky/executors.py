@@ -1,10 +1,11 @@
 """The two ways futstrat drives loky: a pool of its own per run, or loky's process-wide reusable pool.
 
 loky detects a worker that dies (a crash, a kill, running out of memory) and fails the futures it was
-running with ``TerminatedWorkerError``, which names the exit codes; the pool is then marked broken
-instead of hanging. Both executors here keep that behaviour and add what the runner needs: a
-``shutdown(cancel_futures=...)`` like the standard library's, and a ``terminate()`` that kills the
-workers, so that a failed run leaves no process behind.
+running with ``TerminatedWorkerError``; the pool is then marked broken instead of hanging. Both
+executors here keep that behaviour and add what the runner needs: a ``shutdown(cancel_futures=...)``
+like the standard library's, a ``terminate()`` that kills the workers, so that a failed run leaves no
+process behind, and ``worker_exit_codes()``, which says which worker died and how, so that the run's
+report can name it and the task it was running in one line.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import signal
 import threading
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures import wait as wait_futures
 from typing import Any, TypeVar
 
 import loky
 from loky.backend.context import get_context as loky_context
+
+from futstrat_loky.in_worker import prepare_worker
 
 T = TypeVar("T")
 
@@ -35,6 +38,65 @@ REUSABLE_IDLE_SECONDS = 60.0
 
 #: How long ``terminate()`` waits for a killed worker to be reaped.
 REAP_SECONDS = 5.0
+
+
+def _quiet_environment() -> dict[str, str] | None:
+    """What loky's workers are given so that a crash does not print a faulthandler dump, unless asked.
+
+    A loky worker enables ``faulthandler`` unless ``PYTHONFAULTHANDLER`` is in its environment, so a
+    segmentation fault in a task prints some thirty lines of every thread's stack on the terminal,
+    where futstrat's own report says in one line which worker died, how, and running which task. An
+    empty value is what Python itself reads as "not enabled". Whoever asked for the dump (the variable
+    set, or ``python -X faulthandler``) still gets it.
+    """
+    import faulthandler
+
+    if "PYTHONFAULTHANDLER" in os.environ or faulthandler.is_enabled():
+        return None
+    return {"PYTHONFAULTHANDLER": ""}
+
+
+class _WorkerDeaths:
+    """Every worker process a loky pool has had, and their exit codes as they were when the pool broke.
+
+    loky fails the outstanding futures first and only then kills the surviving workers with SIGKILL,
+    so the exit codes read as the first future fails show the worker that died by itself; read later,
+    every worker looks killed. The codes are kept from that moment for :meth:`exit_codes`.
+    """
+
+    def __init__(self, processes: Callable[[], dict[int, Any]]) -> None:
+        self._processes = processes
+        self._lock = threading.Lock()
+        self._seen: dict[int, Any] = {}
+        self._at_break: dict[int, int | None] | None = None
+
+    def remember(self) -> None:
+        with self._lock:
+            self._seen.update(self._processes())
+
+    def watch(self, future: Future[Any]) -> None:
+        self.remember()
+        future.add_done_callback(self._settled)
+
+    def _settled(self, future: Future[Any]) -> None:
+        if future.cancelled() or not isinstance(future.exception(), BrokenExecutor):
+            return
+        with self._lock:
+            if self._at_break is None:
+                self._at_break = {pid: process.exitcode for pid, process in self._processes().items()}
+
+    def exit_codes(self) -> dict[int, int | None]:
+        """The pool's workers at the moment it broke, if it broke; else every worker seen so far."""
+        self.remember()
+        with self._lock:
+            if self._at_break is not None:
+                return dict(self._at_break)
+            return {pid: process.exitcode for pid, process in self._seen.items()}
+
+    def processes(self) -> list[Any]:
+        self.remember()
+        with self._lock:
+            return list(self._seen.values())
 
 
 def _start_context(start_method: str | None) -> Any:
@@ -78,15 +140,25 @@ class LokyPoolExecutor(loky.ProcessPoolExecutor):  # type: ignore[misc]
         initargs: tuple[Any, ...] = (),
     ) -> None:
         super().__init__(
-            max_workers=workers, context=_start_context(start_method), initializer=initializer, initargs=initargs
+            max_workers=workers,
+            context=_start_context(start_method),
+            initializer=prepare_worker,
+            initargs=(os.getpid(), _quiet_environment(), initializer, tuple(initargs)),
         )
         self.start_method = start_method or LOKY_START_METHOD
         self._submitted: weakref.WeakSet[Future[Any]] = weakref.WeakSet()
+        self._deaths = _WorkerDeaths(lambda: dict(getattr(self, "_processes", None) or {}))
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = super().submit(fn, *args, **kwargs)
         self._submitted.add(future)
+        self._deaths.watch(future)
         return future
+
+    def worker_exit_codes(self) -> dict[int, int | None]:
+        """Each worker process and its exit code (None while it runs); once the pool has broken, the
+        workers as they were then, so that the one that died is told from those loky killed after it."""
+        return self._deaths.exit_codes()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
         """The standard library's signature plus loky's ``kill_workers``."""
@@ -99,6 +171,7 @@ class LokyPoolExecutor(loky.ProcessPoolExecutor):  # type: ignore[misc]
         """Stop every worker now; the futures still outstanding fail."""
         for future in list(self._submitted):
             future.cancel()
+        self._deaths.remember()
         _stop_now(self)
 
     @property
@@ -122,14 +195,22 @@ class ReusedLokyExecutor(Executor):
 
     The pool outlives the handle: ``shutdown()`` waits for this run's tasks and leaves the workers
     running for the next run, which then starts in no time (loky replaces the pool when it broke).
-    ``terminate()`` kills the workers. It takes no initializer: one that differed from run to run would
-    make loky replace the pool each time, and raw shared memory could not travel through it anyway.
+    ``terminate()`` kills the workers. It takes no initializer of the run's: one that differed from run
+    to run would make loky replace the pool each time, and raw shared memory could not travel through
+    it anyway. Its workers get this plugin's own, the same for every run of the process, which watches
+    the process that owns the pool.
     """
 
     def __init__(self, workers: int, *, idle_timeout: float = REUSABLE_IDLE_SECONDS) -> None:
         self._pool: Any = loky.get_reusable_executor(
-            max_workers=workers, context=LOKY_START_METHOD, timeout=idle_timeout
+            max_workers=workers,
+            context=LOKY_START_METHOD,
+            timeout=idle_timeout,
+            env=_quiet_environment(),
+            initializer=prepare_worker,
+            initargs=(os.getpid(), None, None, ()),
         )
+        self._deaths = _WorkerDeaths(lambda: dict(getattr(self._pool, "_processes", None) or {}))
         self._workers = workers
         self._lock = threading.Lock()
         self._futures: set[Future[Any]] = set()
@@ -142,8 +223,13 @@ class ReusedLokyExecutor(Executor):
                 raise RuntimeError("cannot schedule new futures after shutdown")
             future: Future[T] = self._pool.submit(fn, *args, **kwargs)
             self._futures.add(future)
+        self._deaths.watch(future)
         future.add_done_callback(self._forget)
         return future
+
+    def worker_exit_codes(self) -> dict[int, int | None]:
+        """As :meth:`LokyPoolExecutor.worker_exit_codes`, for the workers this run has used."""
+        return self._deaths.exit_codes()
 
     def _forget(self, future: Future[Any]) -> None:
         with self._lock:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from futstrat import Check, PlanContext, Task, Workload
+from futstrat import Check, Param, PlanContext, Task, Workload
 
 
 def kill_own_worker(delay: float) -> int:
@@ -78,3 +79,35 @@ class RaisingWorkload(Workload):
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
         return Check(False, "an error", "every task finished, but the second should have raised")
+
+
+def end_worker(index: int, how: str) -> int:
+    """Task ``index`` ends its worker process ``how``: killed, exited, or by a segmentation fault."""
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif how == "exit":
+        os._exit(3)
+    elif how == "segfault":
+        ctypes.string_at(0)
+    return index
+
+
+class WorkerEnder(Workload):
+    """Task 1 of four ends its worker the way ``--param how=...`` says; the others return at once."""
+
+    name = "worker-ender"
+    description = "task 1 ends its own worker process"
+    params = (Param("how", str, "kill", "kill, exit or segfault"),)
+
+    def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
+        for index in range(4):
+            yield Task(end_worker, (index, params["how"] if index == 1 else "no"))
+
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        return sum(results)
+
+    def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
+        return Check(False, "a dead worker", "every task finished, but task 1 should have ended its worker")
+
+
+worker_ender = WorkerEnder()
