@@ -13,6 +13,7 @@ from futstrat import params as param_rules
 from futstrat.dotted import load_workload
 from futstrat.errors import RefusedError, UsageError
 from futstrat.execution import ComputeObserver, RunExecution
+from futstrat.guest import guest_code
 from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import (
     Check,
@@ -70,7 +71,9 @@ class RunPlan:
 def vet(combination: Combination, host: PluginHost | None = None) -> list[str]:
     """Every reason the plugins give against this combination (none means it may run)."""
     host = host or get_host()
-    return [reason for reason in host.hook.futstrat_veto(combination=combination) if reason]
+    with guest_code("a plugin's futstrat_veto hook"):
+        reasons = host.hook.futstrat_veto(combination=combination)
+    return [reason for reason in reasons if reason]
 
 
 def plan_run(
@@ -212,9 +215,11 @@ def execute(plan: RunPlan, host: PluginHost | None = None, observer: ComputeObse
     ``observer`` is told when the compute phase starts and ends, outside the phase's timing.
     """
     host = host or get_host()
-    host.hook.futstrat_run_started(plan=plan)
+    with guest_code("a plugin's futstrat_run_started hook"):
+        host.hook.futstrat_run_started(plan=plan)
     report = RunExecution(plan, observer).carry_out()
-    host.hook.futstrat_run_finished(report=report)
+    with guest_code("a plugin's futstrat_run_finished hook"):
+        host.hook.futstrat_run_finished(report=report)
     return report
 
 

@@ -125,6 +125,20 @@ EXITING_PLUGINS = textwrap.dedent(
         @futstrat.hookimpl
         def futstrat_register_executors(register):
             raise KeyboardInterrupt
+
+
+    class ExitsWhenARunStarts:
+        @staticmethod
+        @futstrat.hookimpl
+        def futstrat_run_started(plan):
+            sys.exit(0)
+
+
+    class InterruptsInVeto:
+        @staticmethod
+        @futstrat.hookimpl
+        def futstrat_veto(combination):
+            raise KeyboardInterrupt
     """
 )
 
@@ -134,6 +148,8 @@ EXITING_ENTRY_POINTS = textwrap.dedent(
     exits-on-import = exiting_plugin_module
     exits-in-hook = exiting_plugins:ExitsInHook
     interrupts-in-hook = exiting_plugins:InterruptsInHook
+    exits-when-a-run-starts = exiting_plugins:ExitsWhenARunStarts
+    interrupts-in-veto = exiting_plugins:InterruptsInVeto
     """
 )
 
@@ -161,10 +177,13 @@ def with_site(site: pathlib.Path, *args: str, env: dict[str, str] | None = None)
     return run_futstrat(*args, env={"PYTHONPATH": path, **(env or {})}, timeout=60)
 
 
+LOADING_FAULTS = {"FUTSTRAT_PLUGINS": ",".join(EXITING_EXPECTED)}
+
+
 def test_plugins_that_exit_are_listed_as_skipped(exiting_site):
     import json
 
-    result = with_site(exiting_site, "plugins", "--json")
+    result = with_site(exiting_site, "plugins", "--json", env=LOADING_FAULTS)
     assert result.returncode == 0, result.stderr
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
     for name, words in EXITING_EXPECTED.items():
@@ -172,7 +191,7 @@ def test_plugins_that_exit_are_listed_as_skipped(exiting_site):
 
 
 def test_plugins_that_exit_leave_the_rest_working(exiting_site):
-    result = with_site(exiting_site, "run", "pi", "--param", "n=1000")
+    result = with_site(exiting_site, "run", "pi", "--param", "n=1000", env=LOADING_FAULTS)
     assert result.returncode == 0, result.stderr
     assert "check   passed" in result.stdout
     warnings = error_lines(result.stderr)
@@ -181,10 +200,23 @@ def test_plugins_that_exit_leave_the_rest_working(exiting_site):
 
 
 def test_plugins_that_exit_are_fatal_when_strict(exiting_site):
-    result = with_site(exiting_site, "--strict", "list")
+    result = with_site(exiting_site, "--strict", "list", env=LOADING_FAULTS)
     assert result.returncode == 1
     assert "it raised SystemExit(4)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("plugin", "words"),
+    [
+        ("exits-when-a-run-starts", "a plugin's futstrat_run_started hook raised SystemExit(0)"),
+        ("interrupts-in-veto", "a plugin's futstrat_veto hook raised KeyboardInterrupt()"),
+    ],
+)
+def test_a_plugin_hook_that_exits_during_a_command_fails_it_with_one_line(exiting_site, plugin, words):
+    result = with_site(exiting_site, "run", "pi", "--param", "n=1000", env={"FUTSTRAT_PLUGINS": plugin})
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == [f"futstrat: error: {words}"]
 
 
 # -- the allow-list ---------------------------------------------------------------------------------

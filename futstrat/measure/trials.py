@@ -13,6 +13,7 @@ from typing import Protocol
 from attrs import define, field, frozen
 
 from futstrat.errors import UsageError
+from futstrat.guest import guest_code
 from futstrat.measure.contenders import Contender
 from futstrat.measure.load import CpuUse, cpu_use_between, load_average, take_snapshot
 from futstrat.measure.profile import ComputeProfiler, RunProfile
@@ -118,7 +119,8 @@ def measure(
             done += 1
             if trial.report.status is RunStatus.TIMEOUT:
                 measurement.stopped[contender.label] = "a run reached the timeout, so the rest of its runs were skipped"
-            host.hook.futstrat_trial_finished(trial=trial, done=done, total=total)
+            with guest_code("a plugin's futstrat_trial_finished hook"):
+                host.hook.futstrat_trial_finished(trial=trial, done=done, total=total)
             if observer is not None:
                 observer.trial_finished(trial, done, total)
     except KeyboardInterrupt:
