@@ -9,6 +9,7 @@ a hang fails the test at its limit instead of blocking the suite.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import signal
@@ -52,10 +53,8 @@ def describe_process(pid: int) -> str:
 def end_session(session: int) -> None:
     """SIGKILL whatever is left of ``session``: only processes the test itself started."""
     for pid in session_members(session):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def wait_until_empty(session: int, seconds: float = SETTLE_SECONDS) -> list[int]:

@@ -98,9 +98,7 @@ EXPECTED: dict[str, Outcome] = {
     "os-exit-3": _failed(DIED.format(how="exited with code 3")),
     "sigkill": _failed(DIED.format(how="killed by SIGKILL")),
     "segfault": _failed(DIED.format(how="killed by SIGSEGV")),
-    "hang": Outcome(
-        1, TIMED_OUT, names_task=False, timeout=HANG_TIMEOUT, ends_within=HANG_TIMEOUT + TIMEOUT_GRACE
-    ),
+    "hang": Outcome(1, TIMED_OUT, names_task=False, timeout=HANG_TIMEOUT, ends_within=HANG_TIMEOUT + TIMEOUT_GRACE),
     "lingering-thread": _ends_after_lingering(),
     "fork": _ends_after_lingering(),
     # The task returns normally, so the run succeeds; its child must not outlive the run.

@@ -27,11 +27,11 @@ import futstrat
 HUGE_RESULT_BYTES = 200 * 1024 * 1024
 
 
-class TaskAbandoned(BaseException):  # noqa: N818 - a user's own BaseException, named as users do
+class TaskAbandoned(BaseException):
     """A ``BaseException`` that is neither ``Exception``, ``SystemExit`` nor ``KeyboardInterrupt``."""
 
 
-class NeedsTwoArguments(Exception):  # noqa: N818 - named for what it does to unpickling
+class NeedsTwoArguments(Exception):
     """An exception that pickles but cannot be rebuilt: unpickling calls ``__init__`` with one argument."""
 
     def __init__(self, what: str, code: int) -> None:
@@ -100,7 +100,7 @@ def _fork(index: int) -> int:
 
 
 def _popen_child(index: int) -> int:
-    subprocess.Popen(["sleep", "600"])  # noqa: S607 - never waited for, on purpose
+    subprocess.Popen(["sleep", "600"])  # never waited for, on purpose
     return index
 
 

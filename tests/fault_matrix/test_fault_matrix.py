@@ -174,9 +174,7 @@ def start_hanging_run(spec: ExecutorSpec, mark: pathlib.Path) -> subprocess.Pope
     return process
 
 
-def signal_problems(
-    result: subprocess.CompletedProcess[str], exit_code: int, line: str, session: int
-) -> list[str]:
+def signal_problems(result: subprocess.CompletedProcess[str], exit_code: int, line: str, session: int) -> list[str]:
     problems = []
     if result.returncode != exit_code:
         problems.append(f"exit code {result.returncode}, expected {exit_code}")
