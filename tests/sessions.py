@@ -15,6 +15,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 
@@ -78,38 +79,69 @@ def futstrat_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "futstrat", *args]
 
 
-def start_in_own_session(command: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start ``command`` from the checkout as the leader of a new session, its output captured."""
-    return subprocess.Popen(
-        list(command),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=None if env is None else {**os.environ, **env},
-        start_new_session=True,
-    )
+class IsolatedRun:
+    """A command started from the checkout as the leader of a new session, its output going to files.
 
+    Files, not pipes: a process the command leaves behind inherits its stdout and stderr, and would keep
+    a pipe open long after the command itself has ended, so that waiting for the output would blame the
+    command for its survivor's life.
+    """
 
-def finish_within(
-    process: subprocess.Popen[str], limit: float, what: str
-) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Wait up to ``limit`` s for ``process``; past it, end its whole session and fail the test."""
-    started = time.monotonic()
-    try:
-        out, err = process.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        end_session(process.pid)
-        out, err = process.communicate()
-        pytest.fail(f"{what} did not end within {limit:g} s; output so far:\n{out}{err}")
-    elapsed = time.monotonic() - started
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err), elapsed
+    def __init__(self, command: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self._stdout = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed by finish_within
+        self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            list(command),
+            stdout=self._stdout,
+            stderr=self._stderr,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            cwd=ROOT,
+            env=None if env is None else {**os.environ, **env},
+            start_new_session=True,
+        )
+        self.started = time.monotonic()
+
+    @property
+    def session(self) -> int:
+        return self.process.pid
+
+    def output(self) -> tuple[str, str]:
+        """What the command (and whatever shares its output) has printed so far."""
+        texts = []
+        for stream in (self._stdout, self._stderr):
+            stream.flush()
+            stream.seek(0)
+            texts.append(stream.read())
+        return texts[0], texts[1]
+
+    def _output_once(self) -> tuple[str, str]:
+        out, err = self.output()
+        self._stdout.close()
+        self._stderr.close()
+        return out, err
+
+    def finish_within(self, limit: float, what: str) -> tuple[subprocess.CompletedProcess[str], float]:
+        """Wait up to ``limit`` s for the command; past it, end its whole session and fail the test.
+
+        Returns what it printed and how long it ran from its start.
+        """
+        try:
+            self.process.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            end_session(self.session)
+            self.process.wait()
+            out, err = self._output_once()
+            pytest.fail(f"{what} did not end within {limit:g} s; output so far:\n{out}{err}")
+        elapsed = time.monotonic() - self.started
+        out, err = self._output_once()
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode, out, err), elapsed
 
 
 def futstrat_isolated(*args: str, limit: float = 60) -> tuple[subprocess.CompletedProcess[str], float]:
     """``futstrat ARGS`` in a session of its own: it must end within ``limit`` and leave nothing behind."""
-    process = start_in_own_session(futstrat_command(*args))
-    result, elapsed = finish_within(process, limit, f"futstrat {' '.join(args)}")
-    assert_nothing_left_behind(process.pid)
+    run = IsolatedRun(futstrat_command(*args))
+    result, elapsed = run.finish_within(limit, f"futstrat {' '.join(args)}")
+    assert_nothing_left_behind(run.session)
     assert "leaked" not in result.stderr, result.stderr
     return result, elapsed

@@ -42,11 +42,10 @@ from tests.fault_matrix.expectations import (
 from tests.fault_matrix.misbehaving import ENDS_ITS_PROCESS, KINDS
 from tests.sessions import (
     SETTLE_SECONDS,
+    IsolatedRun,
     describe_process,
     end_session,
-    finish_within,
     futstrat_command,
-    start_in_own_session,
     wait_until_empty,
 )
 
@@ -146,9 +145,9 @@ def fail_with(problems: list[str], result: subprocess.CompletedProcess[str]) -> 
 def test_a_misbehaving_task_ends_the_run_as_promised(spec: ExecutorSpec, kind: str) -> None:
     outcome = (EXPECTED if spec.crosses_processes else EXPECTED_IN_PROCESS)[kind]
     args = run_args(spec.name, kind, outcome.timeout)
-    process = start_in_own_session(futstrat_command(*args))
-    result, elapsed = finish_within(process, outcome.ends_within + LIMIT_SLACK, f"futstrat {' '.join(args)}")
-    survivors = survivors_problem(process.pid)
+    run = IsolatedRun(futstrat_command(*args))
+    result, elapsed = run.finish_within(outcome.ends_within + LIMIT_SLACK, f"futstrat {' '.join(args)}")
+    survivors = survivors_problem(run.session)
     skip_if_refused(result)
     problems = outcome_problems(result, elapsed, outcome)
     if survivors:
@@ -156,22 +155,22 @@ def test_a_misbehaving_task_ends_the_run_as_promised(spec: ExecutorSpec, kind: s
     fail_with(problems, result)
 
 
-def start_hanging_run(spec: ExecutorSpec, mark: pathlib.Path) -> subprocess.Popen[str]:
+def start_hanging_run(spec: ExecutorSpec, mark: pathlib.Path) -> IsolatedRun:
     """A run whose task ``AT`` hangs, returned once that task is running (so its worker exists)."""
     args = run_args(spec.name, "hang", SIGNALLED_TIMEOUT, "--param", f"mark={mark}")
-    process = start_in_own_session(futstrat_command(*args))
+    run = IsolatedRun(futstrat_command(*args))
     give_up = time.monotonic() + READY_LIMIT
     while not mark.exists():
-        if process.poll() is not None:
-            result, _ = finish_within(process, SIGNAL_LIMIT, "futstrat")
+        if run.process.poll() is not None:
+            result, _ = run.finish_within(SIGNAL_LIMIT, "futstrat")
             skip_if_refused(result)
             fail_with([f"the run ended (exit {result.returncode}) before its task {AT} started"], result)
         if time.monotonic() > give_up:
-            end_session(process.pid)
-            process.communicate()
+            end_session(run.session)
+            run.finish_within(SIGNAL_LIMIT, "futstrat")
             pytest.fail(f"task {AT} did not start within {READY_LIMIT:g} s")
         time.sleep(0.05)
-    return process
+    return run
 
 
 def signal_problems(result: subprocess.CompletedProcess[str], exit_code: int, line: str, session: int) -> list[str]:
@@ -189,24 +188,24 @@ def signal_problems(result: subprocess.CompletedProcess[str], exit_code: int, li
 
 @pytest.mark.parametrize("spec", strategy_cases())
 def test_sigterm_ends_the_run_and_every_process_it_started(spec: ExecutorSpec, tmp_path: pathlib.Path) -> None:
-    process = start_hanging_run(spec, tmp_path / "started")
-    os.kill(process.pid, signal.SIGTERM)  # what kill, timeout, systemd and a cancelled CI job send
-    result, _ = finish_within(process, SIGNAL_LIMIT, "futstrat after SIGTERM")
-    fail_with(signal_problems(result, EXIT_TERMINATED, TERMINATED_LINE, process.pid), result)
+    run = start_hanging_run(spec, tmp_path / "started")
+    os.kill(run.process.pid, signal.SIGTERM)  # what kill, timeout, systemd and a cancelled CI job send
+    result, _ = run.finish_within(SIGNAL_LIMIT, "futstrat after SIGTERM")
+    fail_with(signal_problems(result, EXIT_TERMINATED, TERMINATED_LINE, run.session), result)
 
 
 @pytest.mark.parametrize("spec", strategy_cases())
 def test_ctrl_c_ends_the_run_and_every_process_it_started(spec: ExecutorSpec, tmp_path: pathlib.Path) -> None:
-    process = start_hanging_run(spec, tmp_path / "started")
-    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole foreground group
-    result, _ = finish_within(process, SIGNAL_LIMIT, "futstrat after Ctrl-C")
-    fail_with(signal_problems(result, EXIT_INTERRUPTED, INTERRUPTED_LINE, process.pid), result)
+    run = start_hanging_run(spec, tmp_path / "started")
+    os.killpg(run.process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole foreground group
+    result, _ = run.finish_within(SIGNAL_LIMIT, "futstrat after Ctrl-C")
+    fail_with(signal_problems(result, EXIT_INTERRUPTED, INTERRUPTED_LINE, run.session), result)
 
 
 @pytest.mark.parametrize("spec", strategy_cases())
 def test_workers_end_on_their_own_when_futstrat_is_killed(spec: ExecutorSpec, tmp_path: pathlib.Path) -> None:
-    process = start_hanging_run(spec, tmp_path / "started")
-    os.kill(process.pid, signal.SIGKILL)  # futstrat cleans nothing up: its workers must notice alone
-    process.communicate(timeout=SIGNAL_LIMIT)
-    if survivors := survivors_problem(process.pid):
+    run = start_hanging_run(spec, tmp_path / "started")
+    os.kill(run.process.pid, signal.SIGKILL)  # futstrat cleans nothing up: its workers must notice alone
+    run.finish_within(SIGNAL_LIMIT, "futstrat after SIGKILL")
+    if survivors := survivors_problem(run.session):
         pytest.fail(survivors)
