@@ -43,12 +43,14 @@ def session_members(session: int) -> list[int]:
 
 
 def describe_process(pid: int) -> str:
-    """``pid`` with its command line, as ``ps`` would show it, for a failure message."""
+    """``pid``, its parent and its command line, for a failure message (a parent of 1: orphaned)."""
+    entry = pathlib.Path("/proc") / str(pid)
     try:
-        command = (pathlib.Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").strip()
+        parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip()
     except OSError:
         return f"{pid} (gone)"
-    return f"{pid} {command.decode(errors='replace')}"
+    return f"{pid} (parent {parent}) {command.decode(errors='replace')}"
 
 
 def end_session(session: int) -> None:

@@ -10,6 +10,12 @@ Kinds that end or copy the task's whole process run only on strategies whose wor
 their own. The interpreter strategy crosses an interpreter boundary (``crosses_processes``) but its
 workers are threads of futstrat's own process, so those kinds are left out there too.
 
+Time: every case is a real run and several wait out a timeout, so a plugin's strategies get a
+representative subset of the kinds (``PLUGIN_KINDS``: one of each way to fail: an exception, a
+BaseException, an exit, a death, a hang, something left running) while the built-in strategies get every
+kind; ``FUTSTRAT_FAULT_MATRIX_ALL=1`` gives the plugins every kind too. The signal tests run on every
+strategy.
+
 A combination that futstrat refuses (exit 2 with the reason, e.g. the interpreter strategy before
 Python 3.13) is skipped with that reason.
 """
@@ -68,7 +74,18 @@ READY_LIMIT = 60.0
 #: The ``--timeout`` of a run that a signal test ends: far beyond the test's own limits.
 SIGNALLED_TIMEOUT = 120
 
-STRATEGIES: list[ExecutorSpec] = get_host().registry.strategies.items()
+#: The kinds every plugin strategy gets unless ``FUTSTRAT_FAULT_MATRIX_ALL=1``; left out are those whose
+#: path through futstrat another kind already takes (SystemExit(3), another BaseException, os._exit(3),
+#: a huge result).
+PLUGIN_KINDS = frozenset(KINDS) - {"system-exit-3", "base-exception", "os-exit-3", "huge-result"}
+ALL_KINDS_ENV = "FUTSTRAT_FAULT_MATRIX_ALL"
+
+_CATALOGUE = get_host().registry.strategies
+STRATEGIES: list[ExecutorSpec] = _CATALOGUE.items()
+
+
+def is_builtin(spec: ExecutorSpec) -> bool:
+    return _CATALOGUE.plugin_of(spec.name).startswith("futstrat.builtin.")
 
 
 def has_worker_processes(spec: ExecutorSpec) -> bool:
@@ -81,6 +98,7 @@ def fault_cases() -> list[object]:
         for spec in STRATEGIES
         for kind in KINDS
         if kind not in ENDS_ITS_PROCESS or has_worker_processes(spec)
+        if kind in PLUGIN_KINDS or is_builtin(spec) or os.environ.get(ALL_KINDS_ENV) == "1"
     ]
 
 
