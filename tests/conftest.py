@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 from futstrat.plugins import reset_host
 
 pytest_plugins = ["pytester"]
+
+#: The slow fault matrix runs in a tox environment of its own, not in every interpreter's suite.
+FAULT_MATRIX = pathlib.Path(__file__).parent / "fault_matrix"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fault-matrix",
+        action="store_true",
+        help="also run the fault matrix (tests/fault_matrix), which runs by itself when named as a path",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the fault matrix out unless it was asked for by option or by naming its folder."""
+    named = any(FAULT_MATRIX in (config.invocation_params.dir / arg.split("::")[0]).resolve().parents
+                or (config.invocation_params.dir / arg.split("::")[0]).resolve() == FAULT_MATRIX
+                for arg in config.args)  # fmt: skip
+    if config.getoption("--fault-matrix") or named:
+        return
+    kept = [item for item in items if item.get_closest_marker("fault_matrix") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ resource tracker) is found by its session id.
 from __future__ import annotations
 
 import os
-import pathlib
 import signal
 import subprocess
 import sys
@@ -17,52 +16,10 @@ import time
 import pytest
 
 from futstrat.builtin.strategies import BUILTIN_STRATEGIES
+from tests.sessions import ROOT, assert_nothing_left_behind, futstrat_isolated
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 STRATEGIES = [spec.name for spec in BUILTIN_STRATEGIES]
 PROCESS_STRATEGIES = [spec.name for spec in BUILTIN_STRATEGIES if spec.crosses_processes]
-
-
-def session_members(session: int) -> list[int]:
-    members = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == session and fields[0] != "Z":
-                members.append(int(entry.name))
-    return members
-
-
-def assert_nothing_left_behind(session: int) -> None:
-    give_up = time.monotonic() + 5
-    while session_members(session) and time.monotonic() < give_up:
-        time.sleep(0.05)
-    assert session_members(session) == [], "processes were left behind"
-
-
-def futstrat_isolated(*args: str, limit: float = 60) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "futstrat", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    try:
-        out, err = process.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail(f"futstrat {' '.join(args)} did not end within {limit} s")
-    elapsed = time.monotonic() - started
-    assert_nothing_left_behind(process.pid)
-    assert "leaked" not in err, err
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err), elapsed
 
 
 def run_fault(strategy: str, kind: str, *extra: str, limit: float = 60):
