@@ -167,7 +167,7 @@ class RunExecution:
                 self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
             self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
             self._check_tasks_can_travel()
-            extra = self._open()
+            extra = self._open(deadline)
             wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
             ready = began = time.perf_counter()
             if self.observer is not None:
@@ -277,7 +277,7 @@ class RunExecution:
                     f" {strategy.name!r}: {problem}"
                 )
 
-    def _open(self) -> dict[str, Any] | None:
+    def _open(self, deadline: float) -> dict[str, Any] | None:
         """Open the sharing backend and start the executor; return the tasks' extra arguments."""
         plan = self.plan
         crosses = plan.strategy.crosses_processes
@@ -292,15 +292,19 @@ class RunExecution:
         if plan.workload.needs_peer_futures:
             self.board = PeerFutureBoard()
             extra = {"peers": self.board}
-        config = ExecutorConfig(plan.workers, plan.start_method)
+        config = ExecutorConfig(plan.workers, plan.start_method, deadline=deadline)
         if crosses and plan.strategy.supports_initializer:
             self.tracker = TaskTracker(process_context(plan.start_method), plan.workers)
             then, then_args = installer if installer is not None else (None, ())
             config = ExecutorConfig(
-                plan.workers, plan.start_method, initialize_worker, (self.tracker.worker_arguments(), then, then_args)
+                plan.workers,
+                plan.start_method,
+                initialize_worker,
+                (self.tracker.worker_arguments(), then, then_args),
+                deadline=deadline,
             )
         elif installer is not None:
-            config = ExecutorConfig(plan.workers, plan.start_method, *installer)
+            config = ExecutorConfig(plan.workers, plan.start_method, *installer, deadline=deadline)
         self.executor = plan.strategy.factory(config)
         return extra
 
@@ -445,10 +449,13 @@ class RunExecution:
         return f"; killed {len(left)} process(es) that tasks had started and left running: {describe_processes(left)}"
 
     def _left_behind(self) -> str:
-        if self.plan.strategy.crosses_processes:
+        """Worker threads that could not be stopped: an executor whose workers are threads (the thread
+        pool, a plugin's subinterpreters) names them through ``threads_left_running()``."""
+        threads_left_running = getattr(self.executor, "threads_left_running", None)
+        if threads_left_running is None:
             return ""
         time.sleep(_WATCH_INTERVAL_SECONDS)  # let threads that were told to stop finish doing so
-        stuck = [thread for thread in getattr(self.executor, "_threads", ()) if thread.is_alive()]
+        stuck = threads_left_running()
         if not stuck:
             return ""
         return (

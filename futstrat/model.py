@@ -177,6 +177,9 @@ class ExecutorConfig:
     start_method: str | None
     initializer: Callable[..., None] | None = None
     initargs: tuple[Any, ...] = ()
+    #: When the run must have ended (a ``time.monotonic()`` value), None outside a run: a factory that
+    #: connects somewhere or waits for workers gives up by then, so starting counts against ``--timeout``.
+    deadline: float | None = None
 
 
 @frozen

@@ -16,3 +16,8 @@ class StoppableThreadPoolExecutor(ThreadPoolExecutor):
 
     def terminate(self) -> None:
         self.shutdown(wait=False, cancel_futures=True)
+
+    def threads_left_running(self) -> list[str]:
+        """The names of the worker threads still alive: after ``terminate()``, those whose task would
+        not return (a thread cannot be killed)."""
+        return [thread.name for thread in self._threads if thread.is_alive()]

@@ -31,10 +31,10 @@ def make_dask_executor(config: ExecutorConfig) -> Executor:
 def connect_seconds(config: ExecutorConfig) -> float:
     """How long connecting may take: ``CONNECT_SECONDS``, or less when the run's deadline is sooner.
 
-    A futstrat whose ``ExecutorConfig`` carries the run's ``deadline`` (a ``time.monotonic()`` value)
-    lets connecting count against ``--timeout``; one without it gives every run the same bound.
+    ``ExecutorConfig.deadline`` (a ``time.monotonic()`` value) is when the run must have ended, so
+    connecting counts against ``--timeout``; outside a run (``open_executor``) it is None.
     """
-    deadline = getattr(config, "deadline", None)
+    deadline = config.deadline
     if deadline is None:
         return CONNECT_SECONDS
     return max(0.0, min(CONNECT_SECONDS, float(deadline) - time.monotonic()))
