@@ -20,13 +20,13 @@ import time
 import pytest
 
 from futstrat.execution import SHUTDOWN_GRACE_SECONDS, STOP_PATIENCE_SECONDS
+from futstrat.testing.isolated import session_members
 from tests.test_faults import (
     PROCESS_STRATEGIES,
     ROOT,
     STRATEGIES,
     assert_nothing_left_behind,
     run_fault,
-    session_members,
 )
 
 INTERRUPT_WHILE_IMPORTING = """\

@@ -33,6 +33,14 @@ import pytest
 
 from futstrat.model import ExecutorSpec
 from futstrat.plugins import get_host
+from futstrat.testing.isolated import (
+    SETTLE_SECONDS,
+    IsolatedRun,
+    describe_process,
+    end_session,
+    futstrat_command,
+    wait_until_empty,
+)
 from tests.fault_matrix.expectations import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -46,14 +54,7 @@ from tests.fault_matrix.expectations import (
     report_lines,
 )
 from tests.fault_matrix.misbehaving import ENDS_ITS_PROCESS, KINDS
-from tests.sessions import (
-    SETTLE_SECONDS,
-    IsolatedRun,
-    describe_process,
-    end_session,
-    futstrat_command,
-    wait_until_empty,
-)
+from tests.sessions import ROOT
 
 pytestmark = pytest.mark.fault_matrix
 
@@ -163,7 +164,7 @@ def fail_with(problems: list[str], result: subprocess.CompletedProcess[str]) -> 
 def test_a_misbehaving_task_ends_the_run_as_promised(spec: ExecutorSpec, kind: str) -> None:
     outcome = (EXPECTED if spec.crosses_processes else EXPECTED_IN_PROCESS)[kind]
     args = run_args(spec.name, kind, outcome.timeout)
-    run = IsolatedRun(futstrat_command(*args))
+    run = IsolatedRun(futstrat_command(*args), cwd=ROOT)
     result, elapsed = run.finish_within(outcome.ends_within + LIMIT_SLACK, f"futstrat {' '.join(args)}")
     survivors = survivors_problem(run.session)
     skip_if_refused(result)
@@ -176,7 +177,7 @@ def test_a_misbehaving_task_ends_the_run_as_promised(spec: ExecutorSpec, kind: s
 def start_hanging_run(spec: ExecutorSpec, mark: pathlib.Path) -> IsolatedRun:
     """A run whose task ``AT`` hangs, returned once that task is running (so its worker exists)."""
     args = run_args(spec.name, "hang", SIGNALLED_TIMEOUT, "--param", f"mark={mark}")
-    run = IsolatedRun(futstrat_command(*args))
+    run = IsolatedRun(futstrat_command(*args), cwd=ROOT)
     give_up = time.monotonic() + READY_LIMIT
     while not mark.exists():
         if run.process.poll() is not None:
