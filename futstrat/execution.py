@@ -294,7 +294,10 @@ class RunExecution:
             extra = {"peers": self.board}
         config = ExecutorConfig(plan.workers, plan.start_method, deadline=deadline)
         if crosses and plan.strategy.supports_initializer:
-            self.tracker = TaskTracker(process_context(plan.start_method), plan.workers)
+            # A strategy that starts its workers its own way gets a tracker made for spawn, whose lock,
+            # unlike fork's, can also reach a worker that is a fresh interpreter.
+            method = plan.start_method if plan.strategy.uses_start_method else "spawn"
+            self.tracker = TaskTracker(process_context(method), plan.workers)
             then, then_args = installer if installer is not None else (None, ())
             config = ExecutorConfig(
                 plan.workers,

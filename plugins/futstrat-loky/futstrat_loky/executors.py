@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures import wait as wait_futures
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
 import loky
@@ -128,6 +130,22 @@ def _stop_now(pool: Any) -> None:
                 os.kill(process.pid, kill_signal)
 
 
+class _PickledByMultiprocessing:
+    """``value`` sent to a starting worker with multiprocessing's own pickler, inside loky's.
+
+    loky pickles a new worker's initializer arguments with cloudpickle, which does not know
+    multiprocessing's raw shared memory (``RawArray``), the form of the run's task tracker. As loky
+    does this while it starts the worker, multiprocessing's pickler can hand the memory's file over
+    then, as it does under spawn; the worker unpickles ``value`` with plain ``pickle.loads``.
+    """
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[Callable[[bytes], object], tuple[bytes]]:
+        return pickle.loads, (bytes(ForkingPickler.dumps(self.value)),)
+
+
 class LokyPoolExecutor(loky.ProcessPoolExecutor):  # type: ignore[misc]
     """A ``loky.ProcessPoolExecutor`` that belongs to one run: started for it, shut down after it."""
 
@@ -193,28 +211,40 @@ class LokyPoolExecutor(loky.ProcessPoolExecutor):  # type: ignore[misc]
 class ReusedLokyExecutor(Executor):
     """One run's handle on loky's reusable executor, the pool loky keeps per thread across calls.
 
-    The pool outlives the handle: ``shutdown()`` waits for this run's tasks and leaves the workers
-    running for the next run, which then starts in no time (loky replaces the pool when it broke).
-    ``terminate()`` kills the workers. It takes no initializer of the run's: one that differed from run
-    to run would make loky replace the pool each time, and raw shared memory could not travel through
-    it anyway. Its workers get this plugin's own, the same for every run of the process, which watches
-    the process that owns the pool.
+    Without an initializer the pool outlives the handle: ``shutdown()`` waits for this run's tasks and
+    leaves the workers running for the next handle, which then starts in no time (loky replaces the
+    pool when it broke). With one, the pool is this run's alone: futstrat's worker initializer carries
+    the run's task tracker (shared memory made for that run), makes each worker lead a process group
+    of its own and ends it with its parent, so that a dead worker's report can name its task and the
+    processes a task started can be killed with its worker. loky reuses its pool only for the same
+    arguments, so the next run's tracker starts a fresh pool anyway, and ``shutdown()`` stops the
+    workers instead of leaving them to wait for a run that cannot use them. ``terminate()`` kills the
+    workers in both cases. Every worker also gets this plugin's own initializer, which watches the
+    process that owns the pool.
     """
 
-    def __init__(self, workers: int, *, idle_timeout: float = REUSABLE_IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        workers: int,
+        *,
+        idle_timeout: float = REUSABLE_IDLE_SECONDS,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
         self._pool: Any = loky.get_reusable_executor(
             max_workers=workers,
             context=LOKY_START_METHOD,
             timeout=idle_timeout,
             env=_quiet_environment(),
             initializer=prepare_worker,
-            initargs=(os.getpid(), None, None, ()),
+            initargs=(os.getpid(), None, initializer, _PickledByMultiprocessing(tuple(initargs)) if initializer else ()),
         )
         self._deaths = _WorkerDeaths(lambda: dict(getattr(self._pool, "_processes", None) or {}))
         self._workers = workers
         self._lock = threading.Lock()
         self._futures: set[Future[Any]] = set()
         self._shutdown = False
+        self._owns_pool = initializer is not None
         self.start_method = LOKY_START_METHOD
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
@@ -241,12 +271,16 @@ class ReusedLokyExecutor(Executor):
             return list(self._futures)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Release this run's hold on the pool; its workers stay up for the next run."""
+        """Release this run's hold on the pool: its workers stay up for the next run, unless they carry
+        this run's initializer, which no other run can use; then the pool shuts down as well."""
         outstanding = self._outstanding()
         if cancel_futures:
             for future in outstanding:
                 future.cancel()
-        if wait:
+        if self._owns_pool:
+            self._deaths.remember()
+            self._pool.shutdown(wait=wait)
+        elif wait:
             wait_futures(outstanding)
 
     def terminate(self) -> None:

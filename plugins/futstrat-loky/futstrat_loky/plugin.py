@@ -26,7 +26,7 @@ def make_loky_pool(config: ExecutorConfig) -> Executor:
 
 
 def make_reused_loky(config: ExecutorConfig) -> Executor:
-    return ReusedLokyExecutor(config.workers)
+    return ReusedLokyExecutor(config.workers, initializer=config.initializer, initargs=config.initargs)
 
 
 LOKY_STRATEGIES = (
@@ -43,9 +43,8 @@ LOKY_STRATEGIES = (
         description="loky's reusable executor: workers started by loky and kept warm from one run to the next",
         factory=make_reused_loky,
         crosses_processes=True,
-        # Its workers start by fork then exec, and loky sends the initializer's arguments with its own
-        # pickler, which cannot carry raw shared memory: the core's rules then refuse sharing 'value'.
-        supports_initializer=False,
+        # The run's initializer (the task tracker, raw shared memory) travels to the fork+exec'd workers
+        # as they start, as under spawn; a run with one gets a pool of its own (see ReusedLokyExecutor).
         pickles_with_stdlib=False,
     ),
 )
@@ -55,6 +54,12 @@ def refusal_reason(combination: Combination) -> str | None:
     """Why loky cannot run this combination, if it cannot."""
     if combination.strategy.name != LOKY_REUSABLE:
         return None
+    if combination.sharing.needs_initializer:
+        return (
+            f"sharing {combination.sharing.name!r} hands raw shared memory and locks to the workers through the"
+            f" pool's initializer, made for the run's start method; {LOKY_REUSABLE!r} has none (its workers are"
+            f" fresh interpreters loky starts its own way): use sharing 'manager', or strategy {LOKY!r}"
+        )
     if combination.start_method is not None and not combination.sharing.uses_start_method:
         return (
             f"{LOKY_REUSABLE!r} always starts its workers with loky's own method (fork then exec of a fresh"

@@ -58,6 +58,23 @@ class WorkerKiller(Workload):
         return Check(False, "a dead worker", "every task finished, but one of them should have died")
 
 
+class SlowSecondTask(Workload):
+    """The second of two tasks sleeps far longer than any task timeout a test gives it."""
+
+    name = "slow-second-task"
+    description = "the second task sleeps for a minute"
+
+    def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
+        yield Task(nap, (0.01,))
+        yield Task(nap, (60.0,))
+
+    def combine(self, results: Sequence[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        return list(results)
+
+    def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
+        return Check(False, "a timeout", "every task finished, but the second one should have been stopped")
+
+
 def refuse(index: int) -> int:
     if index == 1:
         raise ValueError(f"task {index} refuses")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from futstrat_loky.executors import ReusedLokyExecutor
 from futstrat_loky.plugin import make_reused_loky
-from loky_tasks import WorkerKiller, gone, own_pid
+from loky_tasks import SlowSecondTask, WorkerKiller, gone, own_pid
 
 import futstrat
 from futstrat import ExecutorConfig, RefusedError, RunStatus
+from futstrat.testing import tasks
 
 RUN_TIMEOUT = 60
 
@@ -67,9 +69,10 @@ def test_terminate_kills_the_workers_and_the_next_run_gets_a_fresh_pool(reused):
 def test_a_dead_worker_fails_the_run_and_the_next_run_passes():
     report = futstrat.run(WorkerKiller(), "loky-reusable", workers=2, timeout=RUN_TIMEOUT)
     assert report.status is RunStatus.ERROR
-    assert re.fullmatch(r"worker process \d+ killed by SIGKILL \(strategy 'loky-reusable'\)", report.error or ""), (
-        report.error
-    )
+    assert re.fullmatch(
+        r"worker process \d+ killed by SIGKILL while running task 1 \(.*\) \(strategy 'loky-reusable'\)",
+        report.error or "",
+    ), report.error
     again = futstrat.run("pi", "loky-reusable", workers=2, params={"n": 10_000}, timeout=RUN_TIMEOUT)
     assert again.status is RunStatus.PASSED, again.error
 
@@ -86,6 +89,24 @@ def test_the_counter_falls_back_to_manager_when_no_sharing_is_named():
     report = futstrat.run("counter", "loky-reusable", workers=2, params={"increments": 100}, timeout=RUN_TIMEOUT)
     assert report.sharing == "manager"
     assert report.ok, report.error
+
+
+def test_a_run_stops_the_pool_that_carries_its_initializer(reused):
+    """A run's workers carry its task tracker, which no later run can use: the run leaves none behind."""
+    executor = ReusedLokyExecutor(2, initializer=tasks.install, initargs=("installed",))
+    try:
+        assert all(executor.submit(tasks.read_installed).result(timeout=30) == ["installed"] for _ in range(4))
+        processes = executor.worker_processes
+        executor.shutdown(wait=True)
+        assert processes and not any(process.is_alive() for process in processes)
+    finally:
+        executor.terminate()
+
+
+def test_a_task_timeout_is_accepted_and_names_the_task():
+    report = futstrat.run(SlowSecondTask(), "loky-reusable", workers=2, task_timeout=1, timeout=RUN_TIMEOUT)
+    assert report.status is RunStatus.TIMEOUT, report.error
+    assert re.match(r"task 1 \(.*\) ran past its 1 s task timeout", report.error or ""), report.error
 
 
 def test_raw_shared_memory_is_refused_with_the_reason():
