@@ -231,13 +231,14 @@ class ReusedLokyExecutor(Executor):
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
     ) -> None:
+        run_initargs = _PickledByMultiprocessing(tuple(initargs)) if initializer is not None else ()
         self._pool: Any = loky.get_reusable_executor(
             max_workers=workers,
             context=LOKY_START_METHOD,
             timeout=idle_timeout,
             env=_quiet_environment(),
             initializer=prepare_worker,
-            initargs=(os.getpid(), None, initializer, _PickledByMultiprocessing(tuple(initargs)) if initializer else ()),
+            initargs=(os.getpid(), None, initializer, run_initargs),
         )
         self._deaths = _WorkerDeaths(lambda: dict(getattr(self._pool, "_processes", None) or {}))
         self._workers = workers

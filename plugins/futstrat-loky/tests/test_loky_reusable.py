@@ -98,7 +98,8 @@ def test_a_run_stops_the_pool_that_carries_its_initializer(reused):
         assert all(executor.submit(tasks.read_installed).result(timeout=30) == ["installed"] for _ in range(4))
         processes = executor.worker_processes
         executor.shutdown(wait=True)
-        assert processes and not any(process.is_alive() for process in processes)
+        assert processes
+        assert not any(process.is_alive() for process in processes)
     finally:
         executor.terminate()
 
