@@ -40,7 +40,7 @@ LOKY_STRATEGIES = (
     ),
     ExecutorSpec(
         name=LOKY_REUSABLE,
-        description="loky's reusable executor: workers started by loky and kept warm from one run to the next",
+        description="loky's reusable executor: workers started by loky's own method, a fresh pool for each run",
         factory=make_reused_loky,
         crosses_processes=True,
         # The run's initializer (the task tracker, raw shared memory) travels to the fork+exec'd workers

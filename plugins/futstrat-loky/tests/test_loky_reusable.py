@@ -1,4 +1,4 @@
-"""The ``loky-reusable`` strategy: loky's own pool, kept warm from one run to the next."""
+"""The ``loky-reusable`` strategy: loky's reusable pool, kept for the next caller unless it has a run's initializer."""
 
 from __future__ import annotations
 
