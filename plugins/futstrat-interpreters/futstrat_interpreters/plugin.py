@@ -47,7 +47,8 @@ def interpreter_spec() -> ExecutorSpec:
     in-process (a lock, a raw ``Value``) can be shared. ``supports_initializer`` is False because the
     pool's initializer runs in each subinterpreter with pickled arguments, so it cannot hand over raw
     shared memory, which is what futstrat uses an initializer for. Futures stay in the parent thread
-    that owns each interpreter, so tasks cannot wait on each other's futures.
+    that owns each interpreter, so tasks cannot wait on each other's futures. ``workers_in_this_process``
+    is True: a process a task starts is a child of futstrat's own process, which kills it after the run.
     """
     description = "a pool of subinterpreters, one GIL each, each driven by its own thread"
     reason = unavailable_reason()
@@ -58,6 +59,7 @@ def interpreter_spec() -> ExecutorSpec:
         description=description,
         factory=make_interpreter_pool,
         crosses_processes=True,
+        workers_in_this_process=True,
         supports_initializer=False,
         shares_futures=False,
         uses_start_method=False,
