@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 
 from futstrat import Combination, ExecutorConfig, ExecutorSpec, hookimpl
+from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
 from futstrat_interpreters.executor import SubinterpreterPoolExecutor
 from futstrat_interpreters.support import unavailable_reason
 
@@ -34,7 +35,10 @@ def make_interpreter_pool(config: ExecutorConfig) -> Executor:
         config.workers,
         initializer=config.initializer,
         initargs=config.initargs,
-        thread_name_prefix="futstrat-interpreter",
+        # The prefix futstrat's command line looks for: a worker still running once the command is done
+        # (one waiting for a thread a task left in its interpreter) makes it end the process at once,
+        # which Python's own exit cannot do, as it finalizes that interpreter and joins the thread.
+        thread_name_prefix=f"{WORKER_THREAD_PREFIX}-interpreter",
         deferred_packages=DEFERRED_PACKAGES,
     )
 
