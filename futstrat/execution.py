@@ -154,7 +154,7 @@ class RunExecution:
 
     def carry_out(self) -> RunReport:
         plan = self.plan
-        if not plan.strategy.crosses_processes:
+        if plan.strategy.workers_in_this_process:
             # Before the clock starts: looking for processes is no part of what the run costs.
             self.new_children = NewChildren()
         started = time.perf_counter()

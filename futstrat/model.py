@@ -195,6 +195,11 @@ class ExecutorSpec:
     dispatch: Dispatch = Dispatch.SUBMIT
     #: Tasks run in other processes, so everything they touch must be picklable.
     crosses_processes: bool = False
+    #: The workers are threads of futstrat's own process (true by default where nothing crosses
+    #: processes), so a process a task starts is a child of futstrat, killed when the run ends.
+    workers_in_this_process: bool = field(
+        default=attrs.Factory(lambda spec: not spec.crosses_processes, takes_self=True)
+    )
     #: The factory honours ``ExecutorConfig.initializer`` (needed to hand over raw shared memory).
     supports_initializer: bool = True
     #: Tasks run at the same time in one process and may wait on each other's futures.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 
+import attrs
 import pytest
 
+from futstrat.builtin.strategies import make_thread_pool
+from futstrat.model import ExecutorSpec
 from futstrat.process_tree import (
     NewChildren,
     children_of,
@@ -17,6 +21,7 @@ from futstrat.process_tree import (
     end_process_groups,
     process_table,
 )
+from futstrat.runner import execute, plan_run
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
 
@@ -118,3 +123,33 @@ def test_a_worker_whose_parent_dies_ends_itself_and_its_group():
     )
     worker, started_by_a_task = map(int, result.stdout.split())
     wait_for(lambda: is_gone(worker) and is_gone(started_by_a_task), limit=5)
+
+
+def test_workers_live_in_this_process_unless_tasks_cross_processes_or_the_strategy_says_so():
+    assert ExecutorSpec(name="here", description="d", factory=make_thread_pool).workers_in_this_process
+    crossing = ExecutorSpec(name="there", description="d", factory=make_thread_pool, crosses_processes=True)
+    assert not crossing.workers_in_this_process
+    assert attrs.evolve(crossing, workers_in_this_process=True).workers_in_this_process
+
+
+def test_a_task_s_child_is_killed_after_the_run_where_pickled_tasks_run_on_threads_of_this_process():
+    """Like the interpreter strategy: tasks are pickled (``crosses_processes``), yet the workers are
+    threads here, so a process a task starts is a child of this process and must not outlive the run."""
+    spec = ExecutorSpec(
+        name="pickled-threads",
+        description="tasks pickled to threads of this process",
+        factory=make_thread_pool,
+        crosses_processes=True,
+        workers_in_this_process=True,
+        supports_initializer=False,
+    )
+    before = children_of(os.getpid())
+    plan = plan_run("tests.faults:fault", spec, workers=2, params={"kind": "popen", "at": 1}, timeout=60)
+    report = execute(plan)
+    table = process_table()
+    left = {pid: table[pid].name for pid in children_of(os.getpid(), table) - before}
+    for pid in left:  # not left to the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert report.ok, report.error
+    assert not left, f"left running after the run: {describe_processes(left)}"

@@ -8,7 +8,8 @@ time to end, and that no process of the run's session is left afterwards.
 
 Kinds that end or copy the task's whole process run only on strategies whose workers are processes of
 their own. The interpreter strategy crosses an interpreter boundary (``crosses_processes``) but its
-workers are threads of futstrat's own process, so those kinds are left out there too.
+workers are threads of futstrat's own process (``workers_in_this_process``), so those kinds are left out
+there too.
 
 Time: every case is a real run and several wait out a timeout, so a plugin's strategies get a
 representative subset of the kinds (``PLUGIN_KINDS``: one of each way to fail: an exception, a
@@ -62,9 +63,6 @@ WORKLOAD = "tests.fault_matrix.misbehaving:misbehaving"
 AT = 2  # the workload's default: the third of four tasks
 WORKERS = 2
 
-#: Strategies whose workers live inside futstrat's own process although tasks are pickled to reach them.
-WORKERS_IN_FUTSTRAT_PROCESS = frozenset({"interpreter"})
-
 #: How far past its promised end a run may go before the harness ends it and fails the test: enough to
 #: tell "late" from "hung" in the failure message.
 LIMIT_SLACK = 15.0
@@ -90,7 +88,8 @@ def is_builtin(spec: ExecutorSpec) -> bool:
 
 
 def has_worker_processes(spec: ExecutorSpec) -> bool:
-    return spec.crosses_processes and spec.name not in WORKERS_IN_FUTSTRAT_PROCESS
+    # The interpreter strategy pickles its tasks, yet its workers live inside futstrat's own process.
+    return spec.crosses_processes and not spec.workers_in_this_process
 
 
 def fault_cases() -> list[object]:

@@ -34,6 +34,8 @@ T = TypeVar("T")
 
 #: How long terminate() waits for idle workers to close their interpreters.
 TERMINATE_PATIENCE_SECONDS = 1.0
+#: How often a worker whose interpreter still runs a thread a task left looks whether it has ended.
+LEFT_THREAD_POLL_SECONDS = 0.1
 #: How long the end of the process waits for the interrupting threads of interpreters still running a
 #: task to stop (see ``_let_go_at_exit``).
 EXIT_PATIENCE_SECONDS = 2.0
@@ -298,7 +300,24 @@ def _serve(
             item.run(interpreter)
             del item
     finally:
+        _wait_for_threads_left(interpreter)
         live.close(interpreter)
+
+
+def _wait_for_threads_left(interpreter: OwnedInterpreter) -> None:
+    """Wait until the threads a task started in ``interpreter`` and left running have ended.
+
+    Closing the interpreter joins them, and would do so holding the lock every pool of the process takes
+    to start and close interpreters: one thread that never ends would block every later pool. Waiting
+    here instead keeps only this worker alive, which ``threads_left_running()`` names.
+    """
+    while True:
+        try:
+            if not interpreter.threads_left():
+                return
+        except Exception:  # the interpreter cannot say: let closing it find out
+            return
+        time.sleep(LEFT_THREAD_POLL_SECONDS)
 
 
 def _initialized(

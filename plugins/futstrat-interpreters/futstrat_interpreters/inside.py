@@ -30,6 +30,8 @@ _authkey: bytes | None = None
 _running = False
 #: Set once the pool is terminated: the running task, and any that starts after, is interrupted.
 _interrupted = False
+#: The name of the thread that interrupts tasks (see ``prepare``), which is no task's.
+INTERRUPTER_NAME = "futstrat-interrupter"
 
 
 class TaskInterruptedError(BaseException):
@@ -58,9 +60,7 @@ def prepare(settings: dict[str, Any], interrupt_fd: int | None = None) -> int | 
         import threading
 
         target = threading.get_ident()
-        interrupter = threading.Thread(
-            target=_interrupt_on_request, args=(interrupt_fd, target), name="futstrat-interrupter"
-        )
+        interrupter = threading.Thread(target=_interrupt_on_request, args=(interrupt_fd, target), name=INTERRUPTER_NAME)
         interrupter.start()
         return interrupter.native_id
     return None
@@ -131,6 +131,27 @@ def run(payload: bytes) -> bytes:
         return pickle.dumps((OK, result), pickle.HIGHEST_PROTOCOL)
     except BaseException as error:
         return _failure(UNSENDABLE, error)
+
+
+def threads_left() -> bytes:
+    """The pickled names of the threads still running here that a task started and left behind.
+
+    Closing an interpreter joins its threads, so the owner asks first: a thread that never ends would
+    keep the close, and so the owner, waiting for ever.
+    """
+    if "threading" not in sys.modules:  # no task started a thread
+        return pickle.dumps([])
+    import threading
+
+    # The owner runs here as a dummy thread; the main thread stands for the process's own, not ours.
+    mine = {threading.current_thread(), threading.main_thread()}
+    return pickle.dumps(
+        [
+            thread.name
+            for thread in threading.enumerate()
+            if thread not in mine and not thread.daemon and thread.name != INTERRUPTER_NAME and thread.is_alive()
+        ]
+    )
 
 
 class DeferredInitFinder:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 
 from futstrat import Combination, ExecutorConfig, ExecutorSpec, hookimpl
+from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
 from futstrat_interpreters.executor import SubinterpreterPoolExecutor
 from futstrat_interpreters.support import unavailable_reason
 
@@ -34,7 +35,10 @@ def make_interpreter_pool(config: ExecutorConfig) -> Executor:
         config.workers,
         initializer=config.initializer,
         initargs=config.initargs,
-        thread_name_prefix="futstrat-interpreter",
+        # The prefix futstrat's command line looks for: a worker still running once the command is done
+        # (one waiting for a thread a task left in its interpreter) makes it end the process at once,
+        # which Python's own exit cannot do, as it finalizes that interpreter and joins the thread.
+        thread_name_prefix=f"{WORKER_THREAD_PREFIX}-interpreter",
         deferred_packages=DEFERRED_PACKAGES,
     )
 
@@ -47,7 +51,8 @@ def interpreter_spec() -> ExecutorSpec:
     in-process (a lock, a raw ``Value``) can be shared. ``supports_initializer`` is False because the
     pool's initializer runs in each subinterpreter with pickled arguments, so it cannot hand over raw
     shared memory, which is what futstrat uses an initializer for. Futures stay in the parent thread
-    that owns each interpreter, so tasks cannot wait on each other's futures.
+    that owns each interpreter, so tasks cannot wait on each other's futures. ``workers_in_this_process``
+    is True: a process a task starts is a child of futstrat's own process, which kills it after the run.
     """
     description = "a pool of subinterpreters, one GIL each, each driven by its own thread"
     reason = unavailable_reason()
@@ -58,6 +63,7 @@ def interpreter_spec() -> ExecutorSpec:
         description=description,
         factory=make_interpreter_pool,
         crosses_processes=True,
+        workers_in_this_process=True,
         supports_initializer=False,
         shares_futures=False,
         uses_start_method=False,

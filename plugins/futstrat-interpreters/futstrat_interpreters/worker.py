@@ -28,6 +28,8 @@ del _futstrat_pickle, _futstrat_sys, _futstrat_settings
 """
 # Runs once per call.
 _RUN = "_futstrat_outbox.put(_futstrat_inside.run(_futstrat_inbox.get_nowait()))"
+# Asks which threads a task left running there.
+_THREADS_LEFT = "_futstrat_outbox.put(_futstrat_inside.threads_left())"
 #: Queues are made and released, and interpreters destroyed, one at a time in this process. On Python
 #: 3.13.0 a queue released in one thread (its last reference dropped) while another thread destroyed
 #: an interpreter crashed the process now and then, in the queue module's release.
@@ -70,6 +72,16 @@ class OwnedInterpreter:
         self._interpreter.exec(_RUN)
         reply: bytes = self._outbox.get_nowait()
         return reply
+
+    def threads_left(self) -> list[str]:
+        """The names of the threads a task started in the interpreter and left running.
+
+        While there are any, :meth:`close` would wait for them, as Python joins an interpreter's
+        threads when it finalizes it.
+        """
+        self._interpreter.exec(_THREADS_LEFT)
+        names: list[str] = pickle.loads(self._outbox.get_nowait())
+        return names
 
     def interrupt(self) -> None:
         """Ask the interpreter to raise ``TaskInterruptedError`` in the task it is running, if any."""

@@ -118,3 +118,10 @@ def catch_everything_but_interruption(seconds: float) -> str:
 def sleep_then_return(seconds: float) -> str:
     time.sleep(seconds)
     return "slept"
+
+
+def leave_a_thread_reading(fd: int) -> str:
+    """Start a thread that runs until a byte arrives on ``fd``, and return without waiting for it."""
+    thread = threading.Thread(target=os.read, args=(fd, 1), name="left-reading")
+    thread.start()
+    return thread.name

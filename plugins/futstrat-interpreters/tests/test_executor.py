@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 import pickle
 import sys
 import threading
@@ -278,3 +279,26 @@ def test_raw_shared_memory_cannot_be_sent_which_is_why_sharing_value_is_refused(
     error = pool.submit(interp_tasks.echo, raw).exception(timeout=0)
     assert isinstance(error, TaskPicklingError)
     assert "mmap" in str(error)
+
+
+def test_a_thread_a_task_left_running_keeps_its_worker_waiting_but_no_other_pool() -> None:
+    """Closing an interpreter joins its threads; done under the lock every pool takes to start and close
+    interpreters, a thread that never ends would block every pool of the process after it."""
+    read, write = os.pipe()
+    executor = SubinterpreterPoolExecutor(1)
+    try:
+        assert executor.submit(interp_tasks.leave_a_thread_reading, read).result(timeout=PATIENCE) == "left-reading"
+        executor.shutdown(wait=False)
+        other = SubinterpreterPoolExecutor(1)
+        try:
+            assert other.submit(interp_tasks.add, 1, 2).result(timeout=PATIENCE) == 3
+        finally:
+            other.shutdown(wait=False)
+        assert executor.threads_left_running() == ["interpreter-worker-0"]
+    finally:
+        os.write(write, b"x")
+    for thread in executor._threads:
+        thread.join(PATIENCE)
+        assert not thread.is_alive()
+    os.close(read)
+    os.close(write)

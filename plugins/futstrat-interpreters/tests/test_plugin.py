@@ -8,7 +8,8 @@ import pytest
 from conftest import needs_interpreters, without_interpreters
 from futstrat_interpreters import plugin
 
-from futstrat import Combination, SharingSpec
+from futstrat import Combination, ExecutorConfig, SharingSpec
+from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
 from futstrat.plugins import get_host
 
 
@@ -37,6 +38,20 @@ def test_capabilities_are_stated_on_the_spec() -> None:
     assert not spec.shares_futures
     assert not spec.uses_start_method
     assert spec.concurrent
+    assert spec.workers_in_this_process, "a process a task starts is a child of futstrat's own process"
+
+
+@needs_interpreters
+def test_the_workers_carry_the_name_futstrat_s_command_line_ends_the_process_for() -> None:
+    """A worker still waiting at the end of the command (for a thread a task left in its interpreter)
+    makes the command line end the process at once; Python's own exit would join that thread."""
+    pool = plugin.make_interpreter_pool(ExecutorConfig(workers=1, start_method=None))
+    try:
+        names = [thread.name for thread in pool._threads]  # type: ignore[attr-defined]
+        assert names
+        assert all(name.startswith(f"{WORKER_THREAD_PREFIX}-") for name in names)
+    finally:
+        pool.shutdown()
 
 
 @needs_interpreters
