@@ -31,6 +31,9 @@ from typing import Any, TypeVar
 import cloudpickle
 
 from futstrat import FutstratError
+from futstrat.process_tree import end_process_groups
+from futstrat.worker_watch import WorkerDiedError
+from futstrat.workers import Chunk
 from futstrat_dask.connecting import check_scheduler_answers
 
 T = TypeVar("T")
@@ -46,11 +49,61 @@ LOCAL_CONNECT_SECONDS = 30.0
 CLOSE_SECONDS = 20.0
 #: How long ``terminate()`` lets a local cluster's worker process finish before it is ended.
 STOP_WORKER_SECONDS = 0.2
+#: How long to wait, once dask reports a worker dead, for its nanny to learn how its process ended.
+EXIT_CODE_PATIENCE_SECONDS = 2.0
+#: The preload each worker process of a local cluster runs at start-up.
+WORKER_SETUP = "futstrat_dask.worker_setup"
+#: What a local cluster's scheduler is told: a task whose worker died is never run again. A task that
+#: kills its worker would otherwise be retried on the others and kill them too.
+LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": 0}
 
 
-def _pass_on(outer: Future[Any], task: Any) -> None:
+class DaskWorkerDiedError(WorkerDiedError):
+    """The worker process running a task died; ``first_task`` to ``last_task`` are the tasks of the
+    chunk it was running, when the task was a chunk of futstrat's."""
+
+    def __init__(self, pid: int | None, exitcode: int | None, first_task: int | None, last_task: int | None) -> None:
+        super().__init__(pid, exitcode)
+        self.first_task, self.last_task = first_task, last_task
+
+
+def _nanny_class() -> type[Any]:
+    """A dask ``Nanny`` that notes its worker processes: their pids, and how each one ended by the
+    worker's address, so that a dead worker can be named and the processes its tasks left be ended."""
+    from distributed import Nanny, Status
+
+    class RecordingNanny(Nanny):  # type: ignore[misc]
+        started_pids: set[int] = set()
+        exit_codes: dict[str, int] = {}
+
+        async def instantiate(self) -> Any:
+            status = await super().instantiate()
+            if self.pid:
+                type(self).started_pids.add(self.pid)
+            return status
+
+        def _on_worker_exit_sync(self, exitcode: int) -> None:
+            if self.worker_address:
+                type(self).exit_codes[self.worker_address] = exitcode
+            super()._on_worker_exit_sync(exitcode)
+
+        async def _on_worker_exit(self, exitcode: int) -> None:
+            # A worker that dies fails its task and with it the run: rather than start a replacement
+            # that the cluster's close would then have to stop half started, the nanny closes.
+            if self.status != Status.running:
+                await super()._on_worker_exit(exitcode)
+                return
+            with contextlib.suppress(OSError):
+                await self._unregister()
+            await self.close(reason="futstrat-worker-died")
+
+    return RecordingNanny
+
+
+def _pass_on(outer: Future[Any], tasks: tuple[int, int] | None, nannies: Any, task: Any) -> None:
     """Settle ``outer`` as dask's future ``task`` (of the pickled result) settled; dask calls this in its
-    callback thread once the task is finished, has erred or was cancelled."""
+    callback thread once the task is finished, has erred or was cancelled. ``tasks`` are the first and
+    last of futstrat's tasks it runs, and ``nannies`` the class of a local cluster's nannies."""
     if outer.done():
         return  # cancelled by its owner: there is nothing to fetch
     with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
@@ -59,7 +112,27 @@ def _pass_on(outer: Future[Any], task: Any) -> None:
         elif task.status == "cancelled":
             outer.cancel()
         else:
-            outer.set_exception(task.exception())
+            outer.set_exception(_as_dead_worker(task.exception(), tasks, nannies))
+
+
+def _as_dead_worker(error: BaseException, tasks: tuple[int, int] | None, nannies: Any) -> BaseException:
+    """dask's ``KilledWorker`` as futstrat's dead worker, with the worker's pid and, on a local cluster,
+    how its process ended; any other error as it is."""
+    from distributed.scheduler import KilledWorker
+
+    if not isinstance(error, KilledWorker):
+        return error
+    worker = error.last_worker
+    pid = getattr(worker, "pid", None)
+    exitcode: int | None = None
+    if nannies is not None:
+        give_up = time.monotonic() + EXIT_CODE_PATIENCE_SECONDS
+        while (exitcode := nannies.exit_codes.get(getattr(worker, "address", None))) is None:
+            if time.monotonic() > give_up:
+                break
+            time.sleep(0.01)
+    first, last = tasks if tasks is not None else (None, None)
+    return DaskWorkerDiedError(pid or None, exitcode, first, last)
 
 
 def run_and_pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
@@ -115,16 +188,23 @@ class DaskExecutor(Executor):
     def __init__(self, workers: int, *, address: str | None = None, connect_seconds: float = CONNECT_SECONDS) -> None:
         from distributed import Client, LocalCluster
 
+        import dask
+
         self._cluster: Any = None
+        self._nannies: Any = None
         if address is None:
-            self._cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host=LOCAL_HOST,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            self._nannies = _nanny_class()
+            with dask.config.set(LOCAL_SCHEDULER_CONFIG):
+                self._cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    worker_class=self._nannies,
+                    preload=[WORKER_SETUP],
+                    host=LOCAL_HOST,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
         try:
             if address is None:
                 self._client: Any = Client(self._cluster, timeout=LOCAL_CONNECT_SECONDS)
@@ -147,8 +227,10 @@ class DaskExecutor(Executor):
             task = self._client.submit(run_and_pack, fn, args, kwargs, pure=False)
             outer: Future[T] = Future()
             self._outstanding.add(outer)
+        chunk = next((arg for arg in args if isinstance(arg, Chunk)), None)
+        tasks = (chunk.start, chunk.end) if chunk is not None else None
         outer.add_done_callback(functools.partial(self._settled, task))
-        task.add_done_callback(functools.partial(_pass_on, outer))
+        task.add_done_callback(functools.partial(_pass_on, outer, tasks, self._nannies))
         return outer
 
     def _settled(self, task: Any, outer: Future[Any]) -> None:
@@ -240,7 +322,12 @@ class DaskExecutor(Executor):
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:
-            self._cluster.close(timeout=CLOSE_SECONDS)
+            try:
+                self._cluster.close(timeout=CLOSE_SECONDS)
+            finally:
+                # Each worker process led a process group of its own (see worker_setup), which the
+                # processes its tasks started joined: whatever of them is left is ended with it.
+                end_process_groups(self._nannies.started_pids)
 
     @property
     def client(self) -> Any:
