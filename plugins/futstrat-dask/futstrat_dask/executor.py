@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, InvalidStateError
 from concurrent.futures import wait as wait_futures
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import cloudpickle
 
@@ -73,8 +73,8 @@ def _nanny_class() -> type[Any]:
     from distributed import Nanny, Status
 
     class RecordingNanny(Nanny):  # type: ignore[misc]
-        started_pids: set[int] = set()
-        exit_codes: dict[str, int] = {}
+        started_pids: ClassVar[set[int]] = set()
+        exit_codes: ClassVar[dict[str, int]] = {}
 
         async def instantiate(self) -> Any:
             status = await super().instantiate()
@@ -186,9 +186,8 @@ class DaskExecutor(Executor):
     """
 
     def __init__(self, workers: int, *, address: str | None = None, connect_seconds: float = CONNECT_SECONDS) -> None:
-        from distributed import Client, LocalCluster
-
         import dask
+        from distributed import Client, LocalCluster
 
         self._cluster: Any = None
         self._nannies: Any = None
