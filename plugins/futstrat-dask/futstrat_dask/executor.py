@@ -116,23 +116,22 @@ def _pass_on(outer: Future[Any], tasks: tuple[int, int] | None, nannies: Any, ta
 
 
 def _as_dead_worker(error: BaseException, tasks: tuple[int, int] | None, nannies: Any) -> BaseException:
-    """dask's ``KilledWorker`` as futstrat's dead worker, with the worker's pid and, on a local cluster,
-    how its process ended; any other error as it is."""
+    """dask's ``KilledWorker`` on a local cluster as futstrat's dead worker, with the worker's pid and
+    how its process ended (as its nanny saw it); any other error, and a ``KilledWorker`` whose ending
+    is not known (a remote cluster's), as it is."""
     from distributed.scheduler import KilledWorker
 
-    if not isinstance(error, KilledWorker):
+    if nannies is None or not isinstance(error, KilledWorker):
         return error
     worker = error.last_worker
-    pid = getattr(worker, "pid", None)
-    exitcode: int | None = None
-    if nannies is not None:
-        give_up = time.monotonic() + EXIT_CODE_PATIENCE_SECONDS
-        while (exitcode := nannies.exit_codes.get(getattr(worker, "address", None))) is None:
-            if time.monotonic() > give_up:
-                break
-            time.sleep(0.01)
+    address = getattr(worker, "address", None)
+    give_up = time.monotonic() + EXIT_CODE_PATIENCE_SECONDS
+    while (exitcode := nannies.exit_codes.get(address)) is None:
+        if time.monotonic() > give_up:
+            return error
+        time.sleep(0.01)
     first, last = tasks if tasks is not None else (None, None)
-    return DaskWorkerDiedError(pid or None, exitcode, first, last)
+    return DaskWorkerDiedError(getattr(worker, "pid", None) or None, exitcode, first, last)
 
 
 def run_and_pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
