@@ -24,16 +24,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, InvalidStateError
+from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
 from concurrent.futures import wait as wait_futures
 from typing import Any, ClassVar, TypeVar
 
 import cloudpickle
 
 from futstrat import FutstratError
-from futstrat.process_tree import end_process_groups
-from futstrat.worker_watch import WorkerDiedError
-from futstrat.workers import Chunk
 from futstrat_dask.connecting import check_scheduler_answers
 
 T = TypeVar("T")
@@ -58,13 +55,36 @@ WORKER_SETUP = "futstrat_dask.worker_setup"
 LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": 0}
 
 
-class DaskWorkerDiedError(WorkerDiedError):
-    """The worker process running a task died; ``first_task`` to ``last_task`` are the tasks of the
-    chunk it was running, when the task was a chunk of futstrat's."""
+class DaskWorkerDiedError(BrokenExecutor):
+    """The worker process running a task died. futstrat reports it as it reports its own pools' dead
+    workers, from ``pid``, ``exitcode`` and the tasks of the chunk it was running, ``first_task`` to
+    ``last_task`` (None where the task was not one of futstrat's chunks)."""
 
-    def __init__(self, pid: int | None, exitcode: int | None, first_task: int | None, last_task: int | None) -> None:
-        super().__init__(pid, exitcode)
+    def __init__(self, pid: int | None, exitcode: int, first_task: int | None, last_task: int | None) -> None:
+        self.pid, self.exitcode = pid, exitcode
         self.first_task, self.last_task = first_task, last_task
+        how = f"killed by signal {-exitcode}" if exitcode < 0 else f"exited with code {exitcode}"
+        super().__init__(f"dask worker process {pid} {how}")
+
+
+def _tasks_of(args: tuple[Any, ...]) -> tuple[int, int] | None:
+    """The first and last task of the chunk among a submission's arguments: futstrat submits each chunk
+    of consecutive tasks as an object with the indexes of its first and last task, ``start`` and
+    ``end``."""
+    for arg in args:
+        first, last = getattr(arg, "start", None), getattr(arg, "end", None)
+        if isinstance(first, int) and isinstance(last, int):
+            return first, last
+    return None
+
+
+def _end_process_groups(leaders: set[int]) -> None:
+    """Kill what is left of the process groups that the cluster's worker processes led (see
+    worker_setup). A group's id is its leader's pid, which the kernel does not give to a new process
+    while any member of the group lives; right after the cluster closed, a group that is gone stays gone."""
+    for group in leaders:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def _nanny_class() -> type[Any]:
@@ -225,10 +245,8 @@ class DaskExecutor(Executor):
             task = self._client.submit(run_and_pack, fn, args, kwargs, pure=False)
             outer: Future[T] = Future()
             self._outstanding.add(outer)
-        chunk = next((arg for arg in args if isinstance(arg, Chunk)), None)
-        tasks = (chunk.start, chunk.end) if chunk is not None else None
         outer.add_done_callback(functools.partial(self._settled, task))
-        task.add_done_callback(functools.partial(_pass_on, outer, tasks, self._nannies))
+        task.add_done_callback(functools.partial(_pass_on, outer, _tasks_of(args), self._nannies))
         return outer
 
     def _settled(self, task: Any, outer: Future[Any]) -> None:
@@ -325,7 +343,7 @@ class DaskExecutor(Executor):
             finally:
                 # Each worker process led a process group of its own (see worker_setup), which the
                 # processes its tasks started joined: whatever of them is left is ended with it.
-                end_process_groups(self._nannies.started_pids)
+                _end_process_groups(self._nannies.started_pids)
 
     @property
     def client(self) -> Any:
