@@ -6,6 +6,11 @@ scheduler that is already running and leaves it running: the same run then scale
 of that cluster. Tasks are submitted with ``pure=False``: dask would otherwise give two calls with equal
 arguments one key and run them once.
 
+A local cluster keeps futstrat's promises for misbehaving tasks: its scheduler never runs a task again
+whose worker died (``allowed-failures`` 0), such a death becomes a ``DaskWorkerDiedError`` that futstrat
+reports like its own pools' dead workers, and each worker process leads a process group
+(:mod:`futstrat_dask.worker_setup`) that is killed when the cluster closes.
+
 The futures are linked to the client's own with public calls only (``Client.submit``,
 ``Future.add_done_callback``) rather than through ``Client.get_executor()``: that executor logs an
 error for every task cancelled while it waits, and a result that cannot be pickled leaves its future
