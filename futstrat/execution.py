@@ -338,12 +338,14 @@ class RunExecution:
         if pid is None:
             return f"a worker process ended abruptly: {failure.error}"
         running = self.tracker.task_of(pid) if self.tracker is not None else None
-        if running is None:
+        # An executor without the tracker (dask's) may know the tasks the dead worker was given.
+        first, last = (running.task, running.last_task) if running is not None else _tasks_of(failure.error)
+        if first is None:
             doing = ""
-        elif running.last_task == running.task:
-            doing = f" while running task {running.task} ({self._call(running.task)})"
+        elif last in (None, first):
+            doing = f" while running task {first} ({self._call(first)})"
         else:
-            doing = f" while running tasks {running.task} to {running.last_task}"
+            doing = f" while running tasks {first} to {last}"
         return f"worker process {pid} {describe_exit(exitcode)}{doing}"
 
     def _first_dead_worker(self) -> tuple[int | None, int | None]:
@@ -510,3 +512,10 @@ def _is_pickling_error(error: BaseException) -> bool:
         or type(error).__name__ == "MaybeEncodingError"
         or (isinstance(error, (TypeError, AttributeError)) and "pickle" in str(error).lower())
     )
+
+
+def _tasks_of(error: BaseException) -> tuple[int | None, int | None]:
+    """The first and last task a dead worker was running, as its executor's error says (``first_task``,
+    ``last_task``), when it says."""
+    first, last = getattr(error, "first_task", None), getattr(error, "last_task", None)
+    return (first, last) if isinstance(first, int) else (None, None)

@@ -6,6 +6,11 @@ scheduler that is already running and leaves it running: the same run then scale
 of that cluster. Tasks are submitted with ``pure=False``: dask would otherwise give two calls with equal
 arguments one key and run them once.
 
+A local cluster keeps futstrat's promises for misbehaving tasks: its scheduler never runs a task again
+whose worker died (``allowed-failures`` 0), such a death becomes a ``DaskWorkerDiedError`` that futstrat
+reports like its own pools' dead workers, and each worker process leads a process group
+(:mod:`futstrat_dask.worker_setup`) that is killed when the cluster closes.
+
 The futures are linked to the client's own with public calls only (``Client.submit``,
 ``Future.add_done_callback``) rather than through ``Client.get_executor()``: that executor logs an
 error for every task cancelled while it waits, and a result that cannot be pickled leaves its future
@@ -24,9 +29,9 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, InvalidStateError
+from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
 from concurrent.futures import wait as wait_futures
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import cloudpickle
 
@@ -46,11 +51,84 @@ LOCAL_CONNECT_SECONDS = 30.0
 CLOSE_SECONDS = 20.0
 #: How long ``terminate()`` lets a local cluster's worker process finish before it is ended.
 STOP_WORKER_SECONDS = 0.2
+#: How long to wait, once dask reports a worker dead, for its nanny to learn how its process ended.
+EXIT_CODE_PATIENCE_SECONDS = 2.0
+#: The preload each worker process of a local cluster runs at start-up.
+WORKER_SETUP = "futstrat_dask.worker_setup"
+#: What a local cluster's scheduler is told: a task whose worker died is never run again. A task that
+#: kills its worker would otherwise be retried on the others and kill them too.
+LOCAL_SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": 0}
 
 
-def _pass_on(outer: Future[Any], task: Any) -> None:
+class DaskWorkerDiedError(BrokenExecutor):
+    """The worker process running a task died. futstrat reports it as it reports its own pools' dead
+    workers, from ``pid``, ``exitcode`` and the tasks of the chunk it was running, ``first_task`` to
+    ``last_task`` (None where the task was not one of futstrat's chunks)."""
+
+    def __init__(self, pid: int | None, exitcode: int, first_task: int | None, last_task: int | None) -> None:
+        self.pid, self.exitcode = pid, exitcode
+        self.first_task, self.last_task = first_task, last_task
+        how = f"killed by signal {-exitcode}" if exitcode < 0 else f"exited with code {exitcode}"
+        super().__init__(f"dask worker process {pid} {how}")
+
+
+def _tasks_of(args: tuple[Any, ...]) -> tuple[int, int] | None:
+    """The first and last task of the chunk among a submission's arguments: futstrat submits each chunk
+    of consecutive tasks as an object with the indexes of its first and last task, ``start`` and
+    ``end``."""
+    for arg in args:
+        first, last = getattr(arg, "start", None), getattr(arg, "end", None)
+        if isinstance(first, int) and isinstance(last, int):
+            return first, last
+    return None
+
+
+def _end_process_groups(leaders: set[int]) -> None:
+    """Kill what is left of the process groups that the cluster's worker processes led (see
+    worker_setup). A group's id is its leader's pid, which the kernel does not give to a new process
+    while any member of the group lives; right after the cluster closed, a group that is gone stays gone."""
+    for group in leaders:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+
+
+def _nanny_class() -> type[Any]:
+    """A dask ``Nanny`` that notes its worker processes: their pids, and how each one ended by the
+    worker's address, so that a dead worker can be named and the processes its tasks left be ended."""
+    from distributed import Nanny, Status
+
+    class RecordingNanny(Nanny):  # type: ignore[misc]
+        started_pids: ClassVar[set[int]] = set()
+        exit_codes: ClassVar[dict[str, int]] = {}
+
+        async def instantiate(self) -> Any:
+            status = await super().instantiate()
+            if self.pid:
+                type(self).started_pids.add(self.pid)
+            return status
+
+        def _on_worker_exit_sync(self, exitcode: int) -> None:
+            if self.worker_address:
+                type(self).exit_codes[self.worker_address] = exitcode
+            super()._on_worker_exit_sync(exitcode)
+
+        async def _on_worker_exit(self, exitcode: int) -> None:
+            # A worker that dies fails its task and with it the run: rather than start a replacement
+            # that the cluster's close would then have to stop half started, the nanny closes.
+            if self.status != Status.running:
+                await super()._on_worker_exit(exitcode)
+                return
+            with contextlib.suppress(OSError):
+                await self._unregister()
+            await self.close(reason="futstrat-worker-died")
+
+    return RecordingNanny
+
+
+def _pass_on(outer: Future[Any], tasks: tuple[int, int] | None, nannies: Any, task: Any) -> None:
     """Settle ``outer`` as dask's future ``task`` (of the pickled result) settled; dask calls this in its
-    callback thread once the task is finished, has erred or was cancelled."""
+    callback thread once the task is finished, has erred or was cancelled. ``tasks`` are the first and
+    last of futstrat's tasks it runs, and ``nannies`` the class of a local cluster's nannies."""
     if outer.done():
         return  # cancelled by its owner: there is nothing to fetch
     with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
@@ -59,7 +137,26 @@ def _pass_on(outer: Future[Any], task: Any) -> None:
         elif task.status == "cancelled":
             outer.cancel()
         else:
-            outer.set_exception(task.exception())
+            outer.set_exception(_as_dead_worker(task.exception(), tasks, nannies))
+
+
+def _as_dead_worker(error: BaseException, tasks: tuple[int, int] | None, nannies: Any) -> BaseException:
+    """dask's ``KilledWorker`` on a local cluster as futstrat's dead worker, with the worker's pid and
+    how its process ended (as its nanny saw it); any other error, and a ``KilledWorker`` whose ending
+    is not known (a remote cluster's), as it is."""
+    from distributed.scheduler import KilledWorker
+
+    if nannies is None or not isinstance(error, KilledWorker):
+        return error
+    worker = error.last_worker
+    address = getattr(worker, "address", None)
+    give_up = time.monotonic() + EXIT_CODE_PATIENCE_SECONDS
+    while (exitcode := nannies.exit_codes.get(address)) is None:
+        if time.monotonic() > give_up:
+            return error
+        time.sleep(0.01)
+    first, last = tasks if tasks is not None else (None, None)
+    return DaskWorkerDiedError(getattr(worker, "pid", None) or None, exitcode, first, last)
 
 
 def run_and_pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
@@ -113,18 +210,24 @@ class DaskExecutor(Executor):
     """
 
     def __init__(self, workers: int, *, address: str | None = None, connect_seconds: float = CONNECT_SECONDS) -> None:
+        import dask
         from distributed import Client, LocalCluster
 
         self._cluster: Any = None
+        self._nannies: Any = None
         if address is None:
-            self._cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host=LOCAL_HOST,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            self._nannies = _nanny_class()
+            with dask.config.set(LOCAL_SCHEDULER_CONFIG):
+                self._cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    worker_class=self._nannies,
+                    preload=[WORKER_SETUP],
+                    host=LOCAL_HOST,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
         try:
             if address is None:
                 self._client: Any = Client(self._cluster, timeout=LOCAL_CONNECT_SECONDS)
@@ -148,7 +251,7 @@ class DaskExecutor(Executor):
             outer: Future[T] = Future()
             self._outstanding.add(outer)
         outer.add_done_callback(functools.partial(self._settled, task))
-        task.add_done_callback(functools.partial(_pass_on, outer))
+        task.add_done_callback(functools.partial(_pass_on, outer, _tasks_of(args), self._nannies))
         return outer
 
     def _settled(self, task: Any, outer: Future[Any]) -> None:
@@ -240,7 +343,12 @@ class DaskExecutor(Executor):
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:
-            self._cluster.close(timeout=CLOSE_SECONDS)
+            try:
+                self._cluster.close(timeout=CLOSE_SECONDS)
+            finally:
+                # Each worker process led a process group of its own (see worker_setup), which the
+                # processes its tasks started joined: whatever of them is left is ended with it.
+                _end_process_groups(self._nannies.started_pids)
 
     @property
     def client(self) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -97,3 +99,35 @@ class MarkedNaps(Workload):
 
 
 marked_naps = MarkedNaps()
+
+
+def note_then_die(folder: str, index: int) -> int:
+    """Note in ``folder`` that this task ran, then, as task 1, kill the worker process running it."""
+    with open(os.path.join(folder, "runs"), "a") as runs:
+        runs.write(f"{index}\n")
+    if index == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return index
+
+
+def start_a_sleeper() -> int:
+    """Start a process that would sleep for ten minutes, and leave it running; return its pid."""
+    return subprocess.Popen(["sleep", "600"]).pid
+
+
+class WorkerKillingWorkload(Workload):
+    """The second of two tasks kills its worker process; ``--param folder=...`` collects the runs."""
+
+    name = "worker-killing"
+    description = "the second task kills its worker process"
+    params = (Param("folder", str, "", "where the tasks note that they ran"),)
+
+    def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
+        for index in range(2):
+            yield Task(note_then_die, (params["folder"], index))
+
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+        return list(results)
+
+    def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
+        return Check(False, "a dead worker", "every task finished, but the second should have killed its worker")
