@@ -148,10 +148,17 @@ def futstrat_isolated(
     limit: float = 60,
     env: dict[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    python_path: Sequence[str | os.PathLike[str]] = (),
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     """``futstrat ARGS`` in a session of its own: it must end within ``limit`` and leave nothing behind.
 
-    Returns what it printed and how long it ran."""
+    ``python_path`` goes before ``PYTHONPATH``, so that workloads in a test folder are found by dotted
+    path, by the command and by its workers. Returns what it printed and how long it ran."""
+    if python_path:
+        env = dict(env or {})
+        earlier = env.get("PYTHONPATH", os.environ.get("PYTHONPATH"))
+        folders = [os.fspath(folder) for folder in python_path]
+        env["PYTHONPATH"] = os.pathsep.join([*folders, *([earlier] if earlier else [])])
     run = IsolatedRun(futstrat_command(*args), env, cwd)
     result, elapsed = run.finish_within(limit, f"futstrat {' '.join(args)}")
     assert_nothing_left_behind(run.session)

@@ -3,7 +3,6 @@ so that the workloads here are found by dotted path."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -17,10 +16,5 @@ __all__ = ["run_isolated", "session_members"]
 def run_isolated(
     *args: str, limit: float, environment: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], float]:
-    """``futstrat *args``, with ``environment`` added to this process's: its result and how long it
-    took; the test fails if it is still running after ``limit`` seconds, or if any process of its
-    session outlives it."""
-    added = dict(environment or {})
-    path = added.get("PYTHONPATH", os.environ.get("PYTHONPATH"))
-    added["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), path]))
-    return futstrat_isolated(*args, limit=limit, env=added)
+    """``futstrat *args``, with ``environment`` added to this process's: see ``futstrat_isolated``."""
+    return futstrat_isolated(*args, limit=limit, env=environment, python_path=[TESTS])
