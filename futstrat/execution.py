@@ -354,8 +354,7 @@ class RunExecution:
         while the pool runs, so one that ended with code 0 (a task's ``os._exit(0)``) died too."""
         give_up = time.monotonic() + _EXIT_CODE_PATIENCE_SECONDS
         while True:
-            codes: dict[int, int | None] = getattr(self.executor, "worker_exit_codes", dict)()
-            dead = {pid: code for pid, code in codes.items() if code is not None}
+            dead = {pid: code for pid, code in self._worker_exit_codes().items() if code is not None}
             # A broken ProcessPoolExecutor ends the survivors with SIGTERM itself: wait for the death
             # it did not cause, and settle for the others only when that does not show.
             ours = {pid: code for pid, code in dead.items() if code != -signal.SIGTERM}
