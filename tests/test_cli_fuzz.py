@@ -270,7 +270,12 @@ def test_by(workdir, command, value):
 
 
 @FUZZ
-@given(name=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=20))
+# A name that starts with "-" is an option, as for every command-line tool ("-h" rightly prints the help).
+@given(
+    name=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=20).filter(
+        lambda text: not text.startswith("-")
+    )
+)
 def test_diff_files_that_are_not_there(workdir, name):
     if (workdir / name).exists():
         name = f"missing-{name}"
