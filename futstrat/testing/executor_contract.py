@@ -133,6 +133,16 @@ class ExecutorContract:
         """Occupy every worker and every slot ahead of them with tasks waiting at ``gate``."""
         return [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(self.saturating_tasks)]
 
+    def _busy_with_ten_waiting(
+        self, executor: Executor, gate: Gate, tmp_path: Path
+    ) -> tuple[list[Future[Any]], list[Future[Any]]]:
+        """Every worker busy at the gate, and as many more as the executor hands out ahead of them; then
+        ten tasks that can only wait for a worker (each leaves a trace file if it ever runs)."""
+        busy = self.workers + self._ahead
+        blockers = [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(busy)]
+        waiting = [executor.submit(tasks.leave_trace, str(tmp_path / f"ran-{i}"), i) for i in range(10)]
+        return blockers, waiting
+
     @property
     def _ahead(self) -> int:
         """Tasks the executor may hand out ahead of its busy workers (see ``handed_out_ahead``)."""
@@ -279,9 +289,7 @@ class ExecutorContract:
         self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
-        busy = self.workers + self._ahead
-        blockers = [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(busy)]
-        waiting = [executor.submit(tasks.leave_trace, str(tmp_path / f"ran-{i}"), i) for i in range(10)]
+        blockers, waiting = self._busy_with_ten_waiting(executor, gate, tmp_path)
         refused = [i for i, future in enumerate(waiting) if not future.cancel()]
         assert not refused, (
             f"with {self.workers} workers busy and {self._ahead} task(s) handed out ahead,"
@@ -289,7 +297,7 @@ class ExecutorContract:
             " tasks running before a worker is free (raise handed_out_ahead if it hands out more by design)"
         )
         gate.open()
-        assert [b.result(timeout=self.patience) for b in blockers] == list(range(busy))
+        assert [b.result(timeout=self.patience) for b in blockers] == list(range(len(blockers)))
         call_within(self.patience, lambda: executor.shutdown(wait=True), "shutdown(wait=True)")
         assert not list(tmp_path.glob("ran-*")), "a cancelled task ran anyway"
 
@@ -373,9 +381,7 @@ class ExecutorContract:
         self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
-        busy = self.workers + self._ahead
-        blockers = [executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, i) for i in range(busy)]
-        waiting = [executor.submit(tasks.leave_trace, str(tmp_path / f"ran-{i}"), i) for i in range(10)]
+        blockers, waiting = self._busy_with_ten_waiting(executor, gate, tmp_path)
         call_within(
             self.patience,
             lambda: executor.shutdown(wait=False, cancel_futures=True),
