@@ -28,11 +28,11 @@ from interleaved import Verdict, check_ratio, exit_code, interval, time_side_by_
 
 from futstrat.builtin.tasks import leibniz_terms
 from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
+from futstrat.engine.splitting import contiguous_ranges
 from futstrat.errors import FutstratError
 from futstrat.measure.stats import ratio_of_medians, summarize
 from futstrat.model import RunReport
 from futstrat.runner import execute, plan_run
-from futstrat.splitting import contiguous_ranges
 
 SERIAL_TARGET = 1.7
 THREAD_TARGET = 1.6

@@ -12,12 +12,16 @@ TYPE_CHECKING = False  # every worker imports this package; typing would cost a 
 
 __version__ = "0.1.0"
 
+#: Old names, still found (with a DeprecationWarning) but no longer listed in ``__all__``.
+_DEPRECATED = frozenset({"ExecutorSpec"})
+
 #: Each public name and the module it lives in.
 _PUBLIC = {
     "Check": "futstrat.model",
     "Combination": "futstrat.model",
     "Dispatch": "futstrat.model",
     "ExecutorConfig": "futstrat.model",
+    "StrategySpec": "futstrat.model",
     "ExecutorSpec": "futstrat.model",
     "Param": "futstrat.model",
     "PlanContext": "futstrat.model",
@@ -34,7 +38,7 @@ _PUBLIC = {
     "RefusedError": "futstrat.errors",
     "UsageError": "futstrat.errors",
     "hookimpl": "futstrat.hookspecs",
-    "open_executor": "futstrat.executors",
+    "open_executor": "futstrat.plain_executor",
     "workload": "futstrat.function_workload",
     "RunPlan": "futstrat.runner",
     "execute": "futstrat.runner",
@@ -49,7 +53,6 @@ __all__ = [
     "Combination",
     "Dispatch",
     "ExecutorConfig",
-    "ExecutorSpec",
     "FutstratError",
     "Param",
     "PlanContext",
@@ -61,6 +64,7 @@ __all__ = [
     "SharedStateNeed",
     "SharingRequest",
     "SharingSpec",
+    "StrategySpec",
     "Task",
     "TaskMap",
     "Timings",
@@ -82,19 +86,19 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'futstrat' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
+    if name not in _DEPRECATED:  # an old name warns on every first use in a module, so it is not cached
+        globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
+    return sorted(set(globals()) | (set(_PUBLIC) - _DEPRECATED))
 
 
 if TYPE_CHECKING:
     from typing import Any
 
     from futstrat.errors import FutstratError, RefusedError, UsageError
-    from futstrat.executors import open_executor
     from futstrat.function_workload import workload
     from futstrat.hookspecs import hookimpl
     from futstrat.measure import compare
@@ -103,7 +107,6 @@ if TYPE_CHECKING:
         Combination,
         Dispatch,
         ExecutorConfig,
-        ExecutorSpec,
         Param,
         PlanContext,
         RunReport,
@@ -111,10 +114,12 @@ if TYPE_CHECKING:
         SharedStateNeed,
         SharingRequest,
         SharingSpec,
+        StrategySpec,
         Task,
         TaskMap,
         Timings,
         Workload,
     )
+    from futstrat.plain_executor import open_executor
     from futstrat.runner import RunPlan, execute, plan_run, run
     from futstrat.sharing import SharedCounter

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from futstrat.engine.workers import StandInTaskError
+
+if TYPE_CHECKING:
+    from futstrat.model import Task
 
 
 class FutstratError(Exception):
@@ -45,3 +51,46 @@ class DuplicateNameError(FutstratError):
 
 class PluginError(FutstratError):
     """A plugin failed to load or register (raised only in strict mode; otherwise reported)."""
+
+
+# The ways a run fails. The engine raises them; the runner turns each into a report in words.
+
+
+class RunTimedOutError(FutstratError):
+    """The watchdog's deadline passed."""
+
+
+class TaskFailedError(FutstratError):
+    """A task raised, or the executor lost the worker running it."""
+
+    def __init__(self, index: int | None, task: Task | None, error: BaseException) -> None:
+        from futstrat.model import describe_call
+
+        self.index, self.task, self.error = index, task, error
+        where = "a task" if index is None else f"task {index}"
+        if task is not None:
+            where += f" ({describe_call(task)})"
+        kind = error.type_name if isinstance(error, StandInTaskError) else type(error).__name__
+        message = str(error)
+        super().__init__(f"{where} raised {kind}: {message}" if message else f"{where} raised {kind}")
+
+    @property
+    def remote_traceback(self) -> str | None:
+        """The traceback from the worker process, when the executor carried it back."""
+        if isinstance(self.error, StandInTaskError):
+            return self.error.worker_traceback.strip()
+        cause = self.error.__cause__
+        text = getattr(cause, "tb", None) or (str(cause) if cause is not None else None)
+        return text.strip() if isinstance(text, str) else None
+
+
+class DeadlockFoundError(FutstratError):
+    """Tasks wait on each other's futures in a cycle; ``cycle`` lists their indexes."""
+
+    def __init__(self, cycle: list[int], description: str) -> None:
+        self.cycle = cycle
+        super().__init__(description)
+
+
+class UnpicklableTaskError(FutstratError):
+    """A task cannot be sent to a worker process."""

@@ -14,13 +14,16 @@ import pluggy
 
 if TYPE_CHECKING:
     from futstrat.measure import Trial
-    from futstrat.model import Combination, ExecutorSpec, RunReport, SharingSpec, Workload
+    from futstrat.model import Combination, RunReport, SharingSpec, StrategySpec, Workload
     from futstrat.runner import RunPlan
 
 PROJECT_NAME = "futstrat"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: Old hook names that still work, and the hook that replaces each.
+DEPRECATED_HOOKS = {"futstrat_register_executors": "futstrat_register_strategies"}
 
 
 @hookspec
@@ -32,12 +35,22 @@ def futstrat_register_workloads(register: Callable[[Workload], None]) -> None:
 
 
 @hookspec
-def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
-    """Register strategies by calling ``register(ExecutorSpec(...))`` once for each.
+def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
+    """Register strategies by calling ``register(StrategySpec(...))`` once for each.
 
     The spec's factory is called in the parent process with an :class:`futstrat.ExecutorConfig` and
     must return a ``concurrent.futures.Executor``-compatible object.
     """
+
+
+@hookspec(
+    warn_on_impl=DeprecationWarning(
+        "futstrat_register_executors is deprecated; implement futstrat_register_strategies, which takes"
+        " the same register callable"
+    )
+)
+def futstrat_register_executors(register: Callable[[StrategySpec], None]) -> None:
+    """The old name of :func:`futstrat_register_strategies`; it still works and warns once per plugin."""
 
 
 @hookspec

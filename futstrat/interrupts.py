@@ -5,7 +5,7 @@ must stop for the first (exit code 130) and report the second as a failure of th
 So while a command runs, Ctrl-C raises ``UserInterrupt``, a subclass: a plain ``KeyboardInterrupt``
 coming out of a workload or a plugin is that code's doing (see :mod:`futstrat.guest`).
 
-Imports only :mod:`futstrat.workers` (the standard library's small parts), so that worker-side code may
+Imports only :mod:`futstrat.engine.workers` (the standard library's small parts), so that worker-side code may
 use it at no cost.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from futstrat.workers import PassesThroughTasks
+from futstrat.engine.workers import PassesThroughTasks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -69,6 +69,15 @@ class Task:
     args: tuple[Any, ...] = ()
 
 
+def describe_call(task: Task) -> str:
+    """The task as a short call, as it appears in a failure's one line: ``square(1)``."""
+    name = getattr(task.fn, "__qualname__", repr(task.fn)).removesuffix(".__wrapped__")  # @futstrat.workload
+    args = ", ".join(repr(a) for a in task.args)
+    if len(args) > 60:
+        args = args[:57] + "..."
+    return f"{name}({args})"
+
+
 class TaskMap(Sequence[Task]):
     """Tasks that each call one function on one item: ``fn(items[0])``, ``fn(items[1])`` ...
 
@@ -183,7 +192,7 @@ class ExecutorConfig:
 
 
 @frozen
-class ExecutorSpec:
+class StrategySpec:
     """A strategy: how an executor is made and how tasks are handed to it.
 
     The capability flags are data the vetting rules read, so that a refusal can be explained.
@@ -261,7 +270,7 @@ class Combination:
     """One workload x strategy x sharing backend, as the vetting hook sees it."""
 
     workload: Workload
-    strategy: ExecutorSpec
+    strategy: StrategySpec
     sharing: SharingSpec
     workers: int
     start_method: str | None
@@ -358,3 +367,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return repr(value)
+
+
+def __getattr__(name: str) -> Any:
+    from futstrat.deprecated import RENAMED, renamed
+
+    if name in RENAMED:
+        return renamed(globals(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

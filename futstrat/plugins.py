@@ -24,7 +24,7 @@ from attrs import define, field
 from futstrat import __version__, hookspecs
 from futstrat.errors import PluginError
 from futstrat.guest import describe_exit, is_guest_exit
-from futstrat.model import ExecutorSpec, SharingSpec, Workload
+from futstrat.model import SharingSpec, StrategySpec, Workload
 from futstrat.registry import Catalogue, Registry, registrar
 
 ENTRY_POINT_GROUP = "futstrat"
@@ -38,7 +38,10 @@ BUILTIN_PLUGINS = (
     "futstrat.builtin.vetting",
 )
 
-_HOOK_NAMES = sorted(name for name in dir(hookspecs) if name.startswith("futstrat_"))
+#: The hooks a misspelled name is matched against; a deprecated hook is never suggested.
+_HOOK_NAMES = sorted(
+    name for name in dir(hookspecs) if name.startswith("futstrat_") and name not in hookspecs.DEPRECATED_HOOKS
+)
 
 
 @define
@@ -209,7 +212,8 @@ def _collect_registrations(manager: pluggy.PluginManager, plugin: str, registry:
     staging = Registry()
     hooks: list[tuple[str, type, Catalogue[Any]]] = [
         ("futstrat_register_workloads", Workload, staging.workloads),
-        ("futstrat_register_executors", ExecutorSpec, staging.strategies),
+        ("futstrat_register_strategies", StrategySpec, staging.strategies),
+        ("futstrat_register_executors", StrategySpec, staging.strategies),
         ("futstrat_register_sharing", SharingSpec, staging.sharing),
     ]
     try:

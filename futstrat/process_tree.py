@@ -2,7 +2,7 @@
 
 A task may start processes of its own (``subprocess.Popen``, ``os.fork``) and return without waiting
 for them. In a worker process they are in the worker's process group (the worker leads one of its own,
-see :func:`futstrat.workers.initialize_worker`), so ending that group after the run ends them all.
+see :func:`futstrat.engine.workers.initialize_worker`), so ending that group after the run ends them all.
 Under the serial and thread strategies they are children of futstrat itself: those that appeared
 during the run and are not futstrat's own helpers (a Manager, the forkserver, the resource tracker) are
 ended with their descendants.

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 from attrs import define, field
 
 from futstrat.errors import DuplicateNameError, UnknownNameError
-from futstrat.model import NAME_PATTERN, ExecutorSpec, SharingSpec, Workload
+from futstrat.model import NAME_PATTERN, SharingSpec, StrategySpec, Workload
 
 T = TypeVar("T")
 
@@ -48,7 +48,7 @@ class Catalogue(Generic[T]):
 @define
 class Registry:
     workloads: Catalogue[Workload] = field(factory=lambda: Catalogue("workload"))
-    strategies: Catalogue[ExecutorSpec] = field(factory=lambda: Catalogue("strategy"))
+    strategies: Catalogue[StrategySpec] = field(factory=lambda: Catalogue("strategy"))
     sharing: Catalogue[SharingSpec] = field(factory=lambda: Catalogue("sharing backend"))
 
     def merge(self, other: Registry) -> None:

@@ -11,17 +11,17 @@ from attrs import frozen
 
 from futstrat import params as param_rules
 from futstrat.dotted import load_workload
+from futstrat.engine.execution import ComputeObserver, RunExecution
 from futstrat.errors import RefusedError, UsageError
-from futstrat.execution import ComputeObserver, RunExecution
 from futstrat.guest import guest_code
 from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import (
     Check,
     Combination,
-    ExecutorSpec,
     PlanContext,
     RunReport,
     SharingSpec,
+    StrategySpec,
     Workload,
 )
 from futstrat.plugins import PluginHost, get_host
@@ -48,7 +48,7 @@ class RunPlan:
     """A vetted combination with its parameters resolved: everything a run needs to start."""
 
     workload: Workload
-    strategy: ExecutorSpec
+    strategy: StrategySpec
     sharing: SharingSpec
     workers: int
     start_method: str | None
@@ -78,7 +78,7 @@ def vet(combination: Combination, host: PluginHost | None = None) -> list[str]:
 
 def plan_run(
     workload: Workload | str,
-    strategy: ExecutorSpec | str = "serial",
+    strategy: StrategySpec | str = "serial",
     *,
     sharing: SharingSpec | str | None = None,
     workers: int | None = None,
@@ -94,7 +94,7 @@ def plan_run(
     host = host or get_host()
     registry = host.registry
     chosen_workload = _resolve_workload(workload, host)
-    chosen_strategy = strategy if isinstance(strategy, ExecutorSpec) else registry.strategies.get(strategy)
+    chosen_strategy = strategy if isinstance(strategy, StrategySpec) else registry.strategies.get(strategy)
     if workers is None:
         workers = usable_cpus()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -160,7 +160,7 @@ def _resolve_workload(workload: Workload | str, host: PluginHost) -> Workload:
 
 def _default_sharing(
     workload: Workload,
-    strategy: ExecutorSpec,
+    strategy: StrategySpec,
     combination: Callable[[SharingSpec], Combination],
     host: PluginHost,
 ) -> SharingSpec:
@@ -180,7 +180,7 @@ def _default_sharing(
 
 def run(
     workload: Workload | str,
-    strategy: ExecutorSpec | str = "serial",
+    strategy: StrategySpec | str = "serial",
     *,
     sharing: SharingSpec | str | None = None,
     workers: int | None = None,

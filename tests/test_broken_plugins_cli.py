@@ -21,7 +21,7 @@ BAD_PLUGINS = textwrap.dedent(
     class Misspelled:
         @staticmethod
         @futstrat.hookimpl
-        def futstrat_register_executor(register):
+        def futstrat_register_strategie(register):
             pass
 
 
@@ -35,8 +35,8 @@ BAD_PLUGINS = textwrap.dedent(
     class Duplicate:
         @staticmethod
         @futstrat.hookimpl
-        def futstrat_register_executors(register):
-            register(futstrat.ExecutorSpec(name="thread", description="another thread", factory=make_thread_pool))
+        def futstrat_register_strategies(register):
+            register(futstrat.StrategySpec(name="thread", description="another thread", factory=make_thread_pool))
 
 
     class Raising:
@@ -60,7 +60,7 @@ ENTRY_POINTS = textwrap.dedent(
 
 EXPECTED = {
     "bad-import": "failed to import module_that_is_not_there",
-    "bad-misspelled": "implements unknown hook 'futstrat_register_executor'",
+    "bad-misspelled": "implements unknown hook 'futstrat_register_strategie'",
     "bad-signature": "colour",
     "bad-duplicate": "strategy 'thread' is registered twice",
     "bad-raising": "cannot read my settings",

@@ -9,7 +9,7 @@ import pytest
 import futstrat
 from futstrat.builtin.strategies import BUILTIN_STRATEGIES
 from futstrat.builtin.tasks import echo
-from futstrat.chunking import (
+from futstrat.engine.chunking import (
     CHUNKS_PER_WORKER,
     LARGEST_AUTO_CHUNK,
     TARGET_CHUNK_SECONDS,
@@ -17,7 +17,7 @@ from futstrat.chunking import (
     size_from_pilot,
     task_at,
 )
-from futstrat.dispatch import InOrder
+from futstrat.engine.dispatch import InOrder
 from futstrat.model import Task, TaskMap
 
 from .streaming_workloads import lead_watching

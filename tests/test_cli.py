@@ -111,7 +111,7 @@ def test_list_and_plugins_read_plainly():
     assert "Sharing backends" in listing
     plugins = futstrat("plugins").stdout
     assert "futstrat.builtin.strategies" in plugins
-    assert "register_executors" in plugins
+    assert "register_strategies" in plugins
     assert "\x1b" not in listing + plugins
 
 

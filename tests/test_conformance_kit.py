@@ -16,7 +16,7 @@ BROKEN_PLUGINS = """
 
     import pytest
 
-    from futstrat import Check, ExecutorSpec, Param, SharedCounter, SharingSpec, Task, Workload
+    from futstrat import Check, StrategySpec, Param, SharedCounter, SharingSpec, Task, Workload
     from futstrat.testing import ExecutorContract, SharingContract, WorkloadContract
 
 
@@ -47,7 +47,7 @@ BROKEN_PLUGINS = """
 
 
     def thread_spec(name, executor_class):
-        return ExecutorSpec(
+        return StrategySpec(
             name=name, description="broken on purpose", factory=lambda config: executor_class(config.workers)
         )
 

@@ -21,7 +21,7 @@ def test_an_installed_plugin_is_found_through_its_entry_point(fresh_plugins):
     assert info.error is None
     assert not info.builtin
     assert (info.distribution, info.version) == ("futstrat-sample-plugin", "1.2.3")
-    assert "futstrat_register_executors" in info.hooks
+    assert "futstrat_register_strategies" in info.hooks
     report = futstrat.run("sample-squares", "sample-single-thread", params={"n": 20})
     assert report.ok
     assert report.value == sum(i * i for i in range(20))

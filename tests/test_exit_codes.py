@@ -123,7 +123,7 @@ EXITING_PLUGINS = textwrap.dedent(
     class InterruptsInHook:
         @staticmethod
         @futstrat.hookimpl
-        def futstrat_register_executors(register):
+        def futstrat_register_strategies(register):
             raise KeyboardInterrupt
 
 

@@ -13,7 +13,7 @@ HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("futstrat_"))
 
 
 def test_there_are_hooks():
-    assert "futstrat_register_executors" in HOOKS
+    assert "futstrat_register_strategies" in HOOKS
 
 
 @pytest.mark.parametrize("hook", HOOKS)

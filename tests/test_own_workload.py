@@ -55,7 +55,7 @@ def test_an_error_in_the_workloads_own_code_names_its_file_and_line(name, phase,
     assert report.traceback is not None
     assert f'own_code.py", line {line}' in report.traceback
     assert report.traceback.endswith(error)
-    assert "futstrat/execution.py" not in report.traceback  # the user's frames, not the runner's
+    assert "futstrat/engine/execution.py" not in report.traceback  # the user's frames, not the runner's
 
 
 def test_the_traceback_of_the_workloads_code_is_in_the_json_and_shown_with_debug():
@@ -238,9 +238,9 @@ def test_chunks_of_a_decorated_function_carry_the_function_itself_by_name():
     times the call), and it travels by reference: module and name, never by value."""
     import pickle
 
-    from futstrat.chunking import ChunkSource
+    from futstrat.engine.chunking import ChunkSource
+    from futstrat.engine.workers import Chunk
     from futstrat.model import PlanContext
-    from futstrat.workers import Chunk
 
     from .user_workloads import squares
 
@@ -256,8 +256,7 @@ def test_chunks_of_a_decorated_function_carry_the_function_itself_by_name():
 
 
 def test_a_task_of_a_decorated_function_is_described_by_its_own_name():
-    from futstrat.dispatch import describe_call
-    from futstrat.model import PlanContext
+    from futstrat.model import PlanContext, describe_call
 
     from .user_workloads import squares
 

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from futstrat import hookspecs
-from futstrat.model import ExecutorSpec, SharingSpec
+from futstrat.model import SharingSpec, StrategySpec
 from futstrat.testing import ExecutorContract, SharingContract, WorkloadContract
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def test_every_hook_is_in_the_guide_with_its_signature(hook):
     assert signature(hook) in GUIDE, f"docs/plugin-guide.md does not show {signature(hook)}"
 
 
-@pytest.mark.parametrize("field", [f.name for f in attrs.fields(ExecutorSpec)])
+@pytest.mark.parametrize("field", [f.name for f in attrs.fields(StrategySpec)])
 def test_every_executor_spec_field_is_explained(field):
     assert f"`{field}`" in GUIDE
 

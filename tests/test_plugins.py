@@ -8,7 +8,7 @@ import pytest
 
 import futstrat
 from futstrat.errors import PluginError
-from futstrat.model import ExecutorSpec, Workload
+from futstrat.model import StrategySpec, Workload
 from futstrat.plugins import PluginCandidate, builtin_candidates, get_host, load_plugins
 
 
@@ -25,16 +25,16 @@ class SpareThreadPlugin:
 
     @staticmethod
     @futstrat.hookimpl
-    def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
         from futstrat.builtin.strategies import make_thread_pool
 
-        register(ExecutorSpec(name="spare-thread", description="a second thread strategy", factory=make_thread_pool))
+        register(StrategySpec(name="spare-thread", description="a second thread strategy", factory=make_thread_pool))
 
 
 class MisspelledHookPlugin:
     @staticmethod
     @futstrat.hookimpl
-    def futstrat_register_executor(register):  # missing the final "s"
+    def futstrat_register_strategie(register):  # missing the final "s"
         raise AssertionError("never called")
 
 
@@ -48,20 +48,20 @@ class WrongSignaturePlugin:
 class DuplicateNamePlugin:
     @staticmethod
     @futstrat.hookimpl
-    def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
         from futstrat.builtin.strategies import make_thread_pool
 
-        register(ExecutorSpec(name="thread", description="a second 'thread'", factory=make_thread_pool))
+        register(StrategySpec(name="thread", description="a second 'thread'", factory=make_thread_pool))
 
 
 class RaisingRegistrationPlugin:
     @staticmethod
     @futstrat.hookimpl
-    def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+    def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
         from futstrat.builtin.strategies import make_thread_pool
 
         register(
-            ExecutorSpec(name="half-registered", description="registered before the crash", factory=make_thread_pool)
+            StrategySpec(name="half-registered", description="registered before the crash", factory=make_thread_pool)
         )
         raise RuntimeError("the plugin's configuration file is missing")
 
@@ -79,7 +79,7 @@ BROKEN = [
         PluginCandidate("imports-badly", "bad_module", "bad-dist", "1.0", False, failing_import),
         "failed to import",
     ),
-    ("misspelled", candidate("misspelled", MisspelledHookPlugin), "did you mean 'futstrat_register_executors'"),
+    ("misspelled", candidate("misspelled", MisspelledHookPlugin), "did you mean 'futstrat_register_strategies'"),
     ("signature", candidate("signature", WrongSignaturePlugin), "colour"),
     ("duplicate", candidate("duplicate", DuplicateNamePlugin), "strategy 'thread' is registered twice"),
     ("raises", candidate("raises", RaisingRegistrationPlugin), "configuration file is missing"),
@@ -112,7 +112,7 @@ def test_strict_mode_makes_plugin_problems_fatal(label, broken, words):
 def test_builtins_register_through_the_same_hooks_as_third_parties():
     host = load_plugins(builtin_candidates())
     hooks = {info.name: set(info.hooks) for info in host.plugins}
-    assert hooks["futstrat.builtin.strategies"] == {"futstrat_register_executors"}
+    assert hooks["futstrat.builtin.strategies"] == {"futstrat_register_strategies"}
     assert hooks["futstrat.builtin.sharing_backends"] == {"futstrat_register_sharing"}
     assert hooks["futstrat.builtin.workloads"] == {"futstrat_register_workloads"}
     assert hooks["futstrat.builtin.vetting"] == {"futstrat_veto"}

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from futstrat.execution import SHUTDOWN_GRACE_SECONDS, STOP_PATIENCE_SECONDS
+from futstrat.engine.execution import SHUTDOWN_GRACE_SECONDS, STOP_PATIENCE_SECONDS
 from futstrat.testing.isolated import session_members
 from tests.test_faults import (
     PROCESS_STRATEGIES,

@@ -12,7 +12,7 @@ import attrs
 import pytest
 
 from futstrat.builtin.strategies import make_thread_pool
-from futstrat.model import ExecutorSpec
+from futstrat.model import StrategySpec
 from futstrat.process_tree import (
     NewChildren,
     children_of,
@@ -101,7 +101,7 @@ def test_processes_read_as_pid_and_name():
 
 ORPHANED = """\
 import os, sys, time
-from futstrat.workers import PARENT_WATCH_SECONDS, end_with_parent
+from futstrat.engine.workers import PARENT_WATCH_SECONDS, end_with_parent
 child = os.fork()
 if child == 0:
     os.setpgid(0, 0)
@@ -126,8 +126,8 @@ def test_a_worker_whose_parent_dies_ends_itself_and_its_group():
 
 
 def test_workers_live_in_this_process_unless_tasks_cross_processes_or_the_strategy_says_so():
-    assert ExecutorSpec(name="here", description="d", factory=make_thread_pool).workers_in_this_process
-    crossing = ExecutorSpec(name="there", description="d", factory=make_thread_pool, crosses_processes=True)
+    assert StrategySpec(name="here", description="d", factory=make_thread_pool).workers_in_this_process
+    crossing = StrategySpec(name="there", description="d", factory=make_thread_pool, crosses_processes=True)
     assert not crossing.workers_in_this_process
     assert attrs.evolve(crossing, workers_in_this_process=True).workers_in_this_process
 
@@ -135,7 +135,7 @@ def test_workers_live_in_this_process_unless_tasks_cross_processes_or_the_strate
 def test_a_task_s_child_is_killed_after_the_run_where_pickled_tasks_run_on_threads_of_this_process():
     """Like the interpreter strategy: tasks are pickled (``crosses_processes``), yet the workers are
     threads here, so a process a task starts is a child of this process and must not outlive the run."""
-    spec = ExecutorSpec(
+    spec = StrategySpec(
         name="pickled-threads",
         description="tasks pickled to threads of this process",
         factory=make_thread_pool,

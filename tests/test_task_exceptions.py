@@ -20,11 +20,12 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from futstrat.builtin.strategies import BUILTIN_STRATEGIES
-from futstrat.dispatch import Dispatcher, TaskFailedError
-from futstrat.execution import WatchdogAlarm
+from futstrat.engine.dispatch import Dispatcher
+from futstrat.engine.execution import WatchdogAlarm
+from futstrat.engine.workers import Chunk, StandInTaskError, run_chunk
+from futstrat.errors import TaskFailedError
 from futstrat.interrupts import UserInterrupt
 from futstrat.model import Task
-from futstrat.workers import Chunk, StandInTaskError, run_chunk
 from tests.faults import NeedsTwoArgumentsError, OddBaseError
 from tests.test_faults import PROCESS_STRATEGIES, ROOT, STRATEGIES, futstrat_isolated, run_fault
 

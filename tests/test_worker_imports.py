@@ -14,11 +14,11 @@ import sys
 import pytest
 
 from futstrat.builtin.workloads.pi import PiWorkload
-from futstrat.chunking import ChunkSource
+from futstrat.engine.chunking import ChunkSource
+from futstrat.engine.workers import run_chunk
 from futstrat.model import PlanContext
-from futstrat.workers import run_chunk
 
-WORKER_SIDE = ("futstrat.workers", "futstrat.sharing", "futstrat.builtin.tasks")
+WORKER_SIDE = ("futstrat.engine.workers", "futstrat.sharing", "futstrat.builtin.tasks")
 #: What a worker must not be made to import: each costs a fresh interpreter milliseconds, or tens of them.
 HEAVY = frozenset({"attr", "attrs", "pluggy", "typing", "concurrent.futures", "multiprocessing", "socket", "ctypes"})
 
@@ -53,7 +53,7 @@ def test_a_chunk_of_a_built_in_workload_unpickles_and_runs_without_anything_heav
     imported = imported_in_a_fresh_interpreter(
         "fn, args = pickle.loads(data)\nassert abs(sum(fn(*args)[2]) - 3.1416) < 0.01", payload
     )
-    assert {"futstrat.workers", "futstrat.builtin.tasks"} <= imported
+    assert {"futstrat.engine.workers", "futstrat.builtin.tasks"} <= imported
     assert not imported & HEAVY, sorted(imported & HEAVY)
 
 

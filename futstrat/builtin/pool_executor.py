@@ -8,7 +8,7 @@ memory bounded.
 
 A bare ``Pool`` waits forever for the result of a task whose worker was killed (CPython issue 96062).
 A watcher thread here notices a worker that ended, whatever its exit code, fails everything
-outstanding with :class:`~futstrat.worker_watch.WorkerDiedError` and terminates the pool, as
+outstanding with :class:`~futstrat.engine.worker_watch.WorkerDiedError` and terminates the pool, as
 ``ProcessPoolExecutor`` does when it breaks; likewise when a result cannot be rebuilt in this process.
 """
 
@@ -30,9 +30,9 @@ from typing import Any, TypeVar
 
 from attrs import define
 
-from futstrat.chunking import default_chunksize
+from futstrat.engine.chunking import default_chunksize
+from futstrat.engine.worker_watch import WorkerDiedError
 from futstrat.start_methods import process_context
-from futstrat.worker_watch import WorkerDiedError
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import ParamSpec, TypeVar
 
-from futstrat.workers import PassesThroughTasks
+from futstrat.engine.workers import PassesThroughTasks
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from multiprocessing.managers import SyncManager
 from typing import Any
 
+from futstrat.engine.workers import initialize_helper_process
 from futstrat.hookspecs import hookimpl
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
 from futstrat.sharing import InstalledState, SharedCounter, install_state
 from futstrat.start_methods import process_context
-from futstrat.workers import initialize_helper_process
 
 
 class RawValueSession:

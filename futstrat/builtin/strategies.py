@@ -11,7 +11,7 @@ from futstrat.builtin.process_executor import KillableProcessPoolExecutor
 from futstrat.builtin.serial_executor import SerialExecutor
 from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX, StoppableThreadPoolExecutor
 from futstrat.hookspecs import hookimpl
-from futstrat.model import Dispatch, ExecutorConfig, ExecutorSpec
+from futstrat.model import Dispatch, ExecutorConfig, StrategySpec
 from futstrat.start_methods import process_context
 
 
@@ -46,8 +46,8 @@ def make_multiprocessing_pool(config: ExecutorConfig) -> Executor:
 
 def _process_spec(
     name: str, description: str, factory: Callable[[ExecutorConfig], Executor], dispatch: Dispatch
-) -> ExecutorSpec:
-    return ExecutorSpec(
+) -> StrategySpec:
+    return StrategySpec(
         name=name,
         description=description,
         factory=factory,
@@ -58,13 +58,13 @@ def _process_spec(
 
 
 BUILTIN_STRATEGIES = (
-    ExecutorSpec(
+    StrategySpec(
         name="serial",
         description="every task in the calling thread, one after another: the baseline",
         factory=make_serial,
         concurrent=False,
     ),
-    ExecutorSpec(
+    StrategySpec(
         name="thread",
         description="concurrent.futures.ThreadPoolExecutor, one submit() per task",
         factory=make_thread_pool,
@@ -99,6 +99,6 @@ BUILTIN_STRATEGIES = (
 
 
 @hookimpl
-def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
     for spec in BUILTIN_STRATEGIES:
         register(spec)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from futstrat.cli.output import print_json, table
-from futstrat.model import ExecutorSpec, SharingSpec, Workload
+from futstrat.model import SharingSpec, StrategySpec, Workload
 from futstrat.plugins import get_host
 
 
@@ -16,7 +16,7 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def strategy_capabilities(spec: ExecutorSpec) -> list[str]:
+def strategy_capabilities(spec: StrategySpec) -> list[str]:
     flags = {
         "crosses-processes": spec.crosses_processes,
         "initializer": spec.supports_initializer,

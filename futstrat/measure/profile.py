@@ -23,7 +23,7 @@ from typing import Any
 
 from attrs import frozen
 
-from futstrat.dispatch import Dispatcher
+from futstrat.engine.dispatch import Dispatcher
 from futstrat.measure.load import PROC, own_cpu_seconds
 
 

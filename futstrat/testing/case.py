@@ -9,7 +9,7 @@ import pytest
 from attrs import frozen
 
 from futstrat.errors import RefusedError, UsageError
-from futstrat.model import ExecutorSpec, RunReport, SharingSpec, Workload
+from futstrat.model import RunReport, SharingSpec, StrategySpec, Workload
 from futstrat.runner import RunPlan, execute, plan_run
 
 #: The watchdog's bound on a run started from a test, unless the test gives its own.
@@ -24,7 +24,7 @@ class StrategyCase:
     rules refuse skips the test with the refusal's reasons, so the matrix shows what cannot work and why.
     """
 
-    strategy: ExecutorSpec
+    strategy: StrategySpec
     sharing: SharingSpec
     start_method: str | None
     workers: int

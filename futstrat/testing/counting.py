@@ -7,10 +7,10 @@ the executor contract (one strategy, each backend) and the sharing contract (one
 from __future__ import annotations
 
 from futstrat.errors import RefusedError
-from futstrat.model import ExecutorSpec, SharingSpec
+from futstrat.model import SharingSpec, StrategySpec
 
 
-def must_refuse(sharing: SharingSpec, strategy: ExecutorSpec) -> str | None:
+def must_refuse(sharing: SharingSpec, strategy: StrategySpec) -> str | None:
     """Why this pairing cannot work whatever the vetting rules say, read from the specs' own claims."""
     if sharing.open is None or not strategy.crosses_processes:
         return None
@@ -29,7 +29,7 @@ def assert_explained(refusal: RefusedError, label: str) -> None:
 
 
 def assert_counts_exactly_or_refuses(
-    strategy: ExecutorSpec,
+    strategy: StrategySpec,
     sharing: SharingSpec,
     *,
     workers: int,

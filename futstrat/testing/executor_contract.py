@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from futstrat.model import ExecutorConfig, ExecutorSpec
+from futstrat.model import ExecutorConfig, StrategySpec
 from futstrat.testing import tasks
 from futstrat.testing.bounded import StillRunningError, call_within, close_executor, stop_executor, time_limit
 from futstrat.testing.counting import assert_counts_exactly_or_refuses
@@ -49,9 +49,9 @@ def wait_until_done(futures: list[Future[Any]], seconds: float) -> list[Future[A
         time.sleep(POLL_SECONDS)
 
 
-def resolve_executor_spec(named: ExecutorSpec | str) -> ExecutorSpec:
+def resolve_executor_spec(named: StrategySpec | str) -> StrategySpec:
     """The spec itself, or the registered strategy of that name (which proves the plugin registered)."""
-    if isinstance(named, ExecutorSpec):
+    if isinstance(named, StrategySpec):
         return named
     from futstrat.plugins import get_host
 
@@ -61,7 +61,7 @@ def resolve_executor_spec(named: ExecutorSpec | str) -> ExecutorSpec:
 class ExecutorContract:
     """``concurrent.futures`` semantics, checked against the executor of one strategy.
 
-    Override the ``executor_spec`` fixture to return your :class:`~futstrat.ExecutorSpec` or the name it
+    Override the ``executor_spec`` fixture to return your :class:`~futstrat.StrategySpec` or the name it
     is registered under. The class attributes tune the checks to an executor that is slow to start,
     never the semantics. Checks that need a pending future are skipped for a spec that declares
     ``concurrent=False`` (each task runs at submit); those about dying workers and pickling are
@@ -88,7 +88,7 @@ class ExecutorContract:
     handed_out_ahead: ClassVar[int | None] = None
 
     @pytest.fixture
-    def executor_spec(self) -> ExecutorSpec | str:
+    def executor_spec(self) -> StrategySpec | str:
         """Override: your strategy's spec, or the name it is registered under."""
         pytest.fail(f"{type(self).__name__} must override the executor_spec fixture", pytrace=False)
 
@@ -105,7 +105,7 @@ class ExecutorContract:
             metafunc.parametrize("sharing_name", get_host().registry.sharing.names())
 
     @pytest.fixture
-    def spec(self, executor_spec: ExecutorSpec | str) -> ExecutorSpec:
+    def spec(self, executor_spec: StrategySpec | str) -> StrategySpec:
         return resolve_executor_spec(executor_spec)
 
     @pytest.fixture
@@ -115,7 +115,7 @@ class ExecutorContract:
         gate.open()  # let anything still waiting finish, whatever the test did
 
     @pytest.fixture
-    def executor(self, spec: ExecutorSpec, gate: Gate) -> Iterator[Executor]:
+    def executor(self, spec: StrategySpec, gate: Gate) -> Iterator[Executor]:
         """The executor under test, started for one test and shut down, within ``patience``, after it."""
         executor = self.start(spec)
         yield executor
@@ -125,7 +125,7 @@ class ExecutorContract:
             pytest.fail(f"{spec.name}: {problem}", pytrace=False)
 
     # -- helpers -------------------------------------------------------------------------------------
-    def start(self, spec: ExecutorSpec, **config: Any) -> Executor:
+    def start(self, spec: StrategySpec, **config: Any) -> Executor:
         settings: dict[str, Any] = {"workers": self.workers, "start_method": self.start_method, **config}
         return spec.factory(ExecutorConfig(**settings))
 
@@ -148,17 +148,17 @@ class ExecutorContract:
         """Tasks the executor may hand out ahead of its busy workers (see ``handed_out_ahead``)."""
         return self.workers + 1 if self.handed_out_ahead is None else self.handed_out_ahead
 
-    def require_pending_futures(self, spec: ExecutorSpec) -> None:
+    def require_pending_futures(self, spec: StrategySpec) -> None:
         if not spec.concurrent:
             pytest.skip(f"{spec.name} runs each task at submit (concurrent=False): no future is ever pending")
 
-    def require_processes(self, spec: ExecutorSpec) -> None:
+    def require_processes(self, spec: StrategySpec) -> None:
         if not spec.crosses_processes:
             pytest.skip(f"{spec.name} runs tasks in this process (crosses_processes=False)")
 
     # -- the spec ------------------------------------------------------------------------------------
-    def test_spec_is_well_formed(self, spec: ExecutorSpec, executor_spec: ExecutorSpec | str) -> None:
-        assert isinstance(spec, ExecutorSpec), f"executor_spec gave {spec!r}, not an ExecutorSpec"
+    def test_spec_is_well_formed(self, spec: StrategySpec, executor_spec: StrategySpec | str) -> None:
+        assert isinstance(spec, StrategySpec), f"executor_spec gave {spec!r}, not a StrategySpec"
         assert callable(spec.factory), "the spec's factory must be callable"
         if spec.chunksize is not None:
             assert spec.chunksize >= 1, "a chunk size must be at least 1"
@@ -177,7 +177,7 @@ class ExecutorContract:
         future = executor.submit(tasks.nap_then_return, seconds=0, value="kept")
         assert future.result(timeout=self.patience) == "kept"
 
-    def test_result_times_out_while_the_task_runs(self, spec: ExecutorSpec, executor: Executor, gate: Gate) -> None:
+    def test_result_times_out_while_the_task_runs(self, spec: StrategySpec, executor: Executor, gate: Gate) -> None:
         self.require_pending_futures(spec)
         future = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "late")
         with pytest.raises(cf.TimeoutError):
@@ -222,7 +222,7 @@ class ExecutorContract:
         )
         assert results == [x * x for x in items]
 
-    def test_map_times_out(self, spec: ExecutorSpec, executor: Executor, gate: Gate) -> None:
+    def test_map_times_out(self, spec: StrategySpec, executor: Executor, gate: Gate) -> None:
         self.require_pending_futures(spec)
         results = executor.map(tasks.wait_at_gate, [gate.key], [self.time_limit], ["late"], timeout=SHORT_WAIT_SECONDS)
         with pytest.raises(cf.TimeoutError):
@@ -244,7 +244,7 @@ class ExecutorContract:
         assert calls == [(future, threading.get_ident())]
 
     def test_callback_on_a_pending_future_runs_once_when_it_is_done(
-        self, spec: ExecutorSpec, executor: Executor, gate: Gate
+        self, spec: StrategySpec, executor: Executor, gate: Gate
     ) -> None:
         self.require_pending_futures(spec)
         future = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "done")
@@ -264,7 +264,7 @@ class ExecutorContract:
 
     # -- cancel ---------------------------------------------------------------------------------------
     def test_a_pending_future_can_be_cancelled_and_never_runs(
-        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+        self, spec: StrategySpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
         trace = tmp_path / "cancelled-task-ran"
@@ -286,7 +286,7 @@ class ExecutorContract:
         assert not trace.exists(), "the cancelled task ran anyway"
 
     def test_every_task_waiting_for_a_worker_can_be_cancelled(
-        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+        self, spec: StrategySpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
         blockers, waiting = self._busy_with_ten_waiting(executor, gate, tmp_path)
@@ -302,7 +302,7 @@ class ExecutorContract:
         assert not list(tmp_path.glob("ran-*")), "a cancelled task ran anyway"
 
     def test_closing_a_map_iterator_cancels_what_has_not_started(
-        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+        self, spec: StrategySpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
         count = 20
@@ -341,7 +341,7 @@ class ExecutorContract:
         assert [f.result(timeout=0) for f in futures] == list(range(6))
 
     def test_shutdown_without_waiting_returns_and_running_work_still_finishes(
-        self, spec: ExecutorSpec, executor: Executor, gate: Gate
+        self, spec: StrategySpec, executor: Executor, gate: Gate
     ) -> None:
         self.require_pending_futures(spec)
         future = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "finished")
@@ -354,7 +354,7 @@ class ExecutorContract:
         assert future.result(timeout=self.patience) == "finished"
 
     def test_shutdown_can_cancel_pending_futures(
-        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+        self, spec: StrategySpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
         trace = tmp_path / "cancelled-task-ran"
@@ -378,7 +378,7 @@ class ExecutorContract:
         assert not trace.exists(), "a task cancelled by shutdown ran anyway"
 
     def test_shutdown_can_cancel_every_task_waiting_for_a_worker(
-        self, spec: ExecutorSpec, executor: Executor, gate: Gate, tmp_path: Path
+        self, spec: StrategySpec, executor: Executor, gate: Gate, tmp_path: Path
     ) -> None:
         self.require_pending_futures(spec)
         blockers, waiting = self._busy_with_ten_waiting(executor, gate, tmp_path)
@@ -401,7 +401,7 @@ class ExecutorContract:
         with pytest.raises(RuntimeError):
             list(executor.map(tasks.square, [1, 2]))
 
-    def test_executor_is_a_context_manager_that_shuts_down(self, spec: ExecutorSpec) -> None:
+    def test_executor_is_a_context_manager_that_shuts_down(self, spec: StrategySpec) -> None:
         executor = self.start(spec)
         try:
             with executor as entered:
@@ -423,7 +423,7 @@ class ExecutorContract:
         assert sorted(f.result(timeout=0) for f in seen) == [x * x for x in range(8)]
         assert len(seen) == len(futures)
 
-    def test_wait_and_as_completed_while_a_task_runs(self, spec: ExecutorSpec, executor: Executor, gate: Gate) -> None:
+    def test_wait_and_as_completed_while_a_task_runs(self, spec: StrategySpec, executor: Executor, gate: Gate) -> None:
         self.require_pending_futures(spec)
         slow = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "slow")
         quick = executor.submit(tasks.square, 4)
@@ -459,14 +459,14 @@ class ExecutorContract:
         assert tasks.digest(received.result(timeout=self.patience)) == expected
 
     # -- failures that only worker processes have ----------------------------------------------------
-    def test_a_dying_worker_is_reported_not_hung(self, spec: ExecutorSpec) -> None:
+    def test_a_dying_worker_is_reported_not_hung(self, spec: StrategySpec) -> None:
         self.require_processes(spec)
         # Closed gracefully afterwards: an executor that lost a worker must still shut down.
         self._assert_the_future_fails(spec, tasks.end_worker_abruptly, 3, close=close_executor)
 
     def _assert_the_future_fails(
         self,
-        spec: ExecutorSpec,
+        spec: StrategySpec,
         fn: Callable[..., Any],
         *args: Any,
         close: Callable[[Any, float], object] = stop_executor,
@@ -488,26 +488,26 @@ class ExecutorContract:
         assert error is not None, f"{fn.__name__}: the future reported success"
         return error
 
-    def test_a_worker_that_exits_with_status_0_fails_its_future(self, spec: ExecutorSpec) -> None:
+    def test_a_worker_that_exits_with_status_0_fails_its_future(self, spec: StrategySpec) -> None:
         self.require_processes(spec)
         self._assert_the_future_fails(spec, tasks.end_worker_abruptly, 0)
 
-    def test_a_worker_killed_by_sigkill_fails_its_future(self, spec: ExecutorSpec) -> None:
+    def test_a_worker_killed_by_sigkill_fails_its_future(self, spec: StrategySpec) -> None:
         self.require_processes(spec)
         self._assert_the_future_fails(spec, tasks.kill_own_worker)
 
-    def test_an_exception_that_cannot_be_rebuilt_reaches_the_caller_as_an_error(self, spec: ExecutorSpec) -> None:
+    def test_an_exception_that_cannot_be_rebuilt_reaches_the_caller_as_an_error(self, spec: StrategySpec) -> None:
         self._assert_the_future_fails(spec, tasks.raise_unrebuildable, "cannot be rebuilt")
 
     @pytest.mark.parametrize("workers", [0, -1])
-    def test_no_workers_is_refused_with_value_error(self, spec: ExecutorSpec, workers: int) -> None:
-        from futstrat.executors import open_executor
+    def test_no_workers_is_refused_with_value_error(self, spec: StrategySpec, workers: int) -> None:
+        from futstrat.plain_executor import open_executor
 
         with pytest.raises(ValueError, match="workers"), open_executor(spec, workers=workers):
             pytest.fail(f"open_executor started {spec.name} with workers={workers}", pytrace=False)
 
     def test_unpicklable_work_is_reported_and_the_executor_carries_on(
-        self, executor: Executor, spec: ExecutorSpec
+        self, executor: Executor, spec: StrategySpec
     ) -> None:
         self.require_processes(spec)
         lock = threading.Lock()
@@ -533,7 +533,7 @@ class ExecutorContract:
         assert executor.submit(tasks.add, 1, 2).result(timeout=self.patience) == 3
 
     @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
-    def test_start_method_is_honoured(self, spec: ExecutorSpec, method: str) -> None:
+    def test_start_method_is_honoured(self, spec: StrategySpec, method: str) -> None:
         if not spec.uses_start_method:
             pytest.skip(f"{spec.name} does not use a start method (uses_start_method=False)")
         if method not in multiprocessing.get_all_start_methods():
@@ -562,7 +562,7 @@ class ExecutorContract:
             tasks.PARENT_MARK = original
         assert problem is None, problem
 
-    def test_initializer_runs_in_every_worker(self, spec: ExecutorSpec) -> None:
+    def test_initializer_runs_in_every_worker(self, spec: StrategySpec) -> None:
         self.require_processes(spec)
         if not spec.supports_initializer:
             pytest.skip(f"{spec.name} does not offer an initializer (supports_initializer=False)")
@@ -576,7 +576,7 @@ class ExecutorContract:
         assert problem is None, problem
 
     # -- what the runner relies on -------------------------------------------------------------------
-    def test_map_unordered_when_the_strategy_dispatches_unordered(self, spec: ExecutorSpec, executor: Executor) -> None:
+    def test_map_unordered_when_the_strategy_dispatches_unordered(self, spec: StrategySpec, executor: Executor) -> None:
         from futstrat.model import Dispatch
 
         if spec.dispatch is not Dispatch.MAP_UNORDERED:
@@ -586,7 +586,7 @@ class ExecutorContract:
         results = map_unordered(tasks.square, range(50), timeout=self.patience, chunksize=3)
         assert sorted(results) == [x * x for x in range(50)]
 
-    def test_counter_is_exact_or_refused_with_each_sharing_backend(self, spec: ExecutorSpec, sharing_name: str) -> None:
+    def test_counter_is_exact_or_refused_with_each_sharing_backend(self, spec: StrategySpec, sharing_name: str) -> None:
         from futstrat.plugins import get_host
 
         assert_counts_exactly_or_refuses(
@@ -598,7 +598,7 @@ class ExecutorContract:
             timeout=self.time_limit,
         )
 
-    def test_runs_a_workload_through_the_runner(self, spec: ExecutorSpec) -> None:
+    def test_runs_a_workload_through_the_runner(self, spec: StrategySpec) -> None:
         from futstrat.runner import execute, plan_run
 
         plan = plan_run(

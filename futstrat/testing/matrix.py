@@ -16,7 +16,7 @@ import pytest
 from attrs import frozen
 
 from futstrat.errors import RefusedError, UnknownNameError, UsageError
-from futstrat.model import ExecutorConfig, ExecutorSpec, Workload
+from futstrat.model import ExecutorConfig, StrategySpec, Workload
 from futstrat.plugins import PluginHost, get_host
 from futstrat.registry import Catalogue
 from futstrat.start_methods import start_method_or_default
@@ -227,7 +227,7 @@ def cells(fixture: str, chosen: Selection, choice: MarkerChoice) -> list[Any]:
         backends = [*_narrow(chosen.sharing, choice.sharing, choice.exclude_sharing, registry.sharing)]
     params = []
     for name in _narrow(chosen.strategies, choice.strategies, choice.exclude, registry.strategies):
-        spec: ExecutorSpec = registry.strategies.get(name)
+        spec: StrategySpec = registry.strategies.get(name)
         for backend in backends:
             starts = spec.uses_start_method or (backend is not None and registry.sharing.get(backend).uses_start_method)
             for method in _methods_for(starts, chosen):

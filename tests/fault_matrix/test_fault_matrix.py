@@ -32,7 +32,7 @@ import time
 
 import pytest
 
-from futstrat.model import ExecutorSpec
+from futstrat.model import StrategySpec
 from futstrat.plugins import get_host
 from futstrat.testing.isolated import (
     SETTLE_SECONDS,
@@ -80,14 +80,14 @@ PLUGIN_KINDS = frozenset(KINDS) - {"system-exit-3", "base-exception", "os-exit-3
 ALL_KINDS_ENV = "FUTSTRAT_FAULT_MATRIX_ALL"
 
 _CATALOGUE = get_host().registry.strategies
-STRATEGIES: list[ExecutorSpec] = _CATALOGUE.items()
+STRATEGIES: list[StrategySpec] = _CATALOGUE.items()
 
 
-def is_builtin(spec: ExecutorSpec) -> bool:
+def is_builtin(spec: StrategySpec) -> bool:
     return _CATALOGUE.plugin_of(spec.name).startswith("futstrat.builtin.")
 
 
-def has_worker_processes(spec: ExecutorSpec) -> bool:
+def has_worker_processes(spec: StrategySpec) -> bool:
     # The interpreter strategy pickles its tasks, yet its workers live inside futstrat's own process.
     return spec.crosses_processes and not spec.workers_in_this_process
 
@@ -160,7 +160,7 @@ def fail_with(problems: list[str], result: subprocess.CompletedProcess[str]) -> 
 
 
 @pytest.mark.parametrize(("spec", "kind"), fault_cases())
-def test_a_misbehaving_task_ends_the_run_as_promised(spec: ExecutorSpec, kind: str) -> None:
+def test_a_misbehaving_task_ends_the_run_as_promised(spec: StrategySpec, kind: str) -> None:
     outcome = (EXPECTED if spec.crosses_processes else EXPECTED_IN_PROCESS)[kind]
     args = run_args(spec.name, kind, outcome.timeout)
     run = IsolatedRun(futstrat_command(*args), cwd=ROOT)
@@ -173,7 +173,7 @@ def test_a_misbehaving_task_ends_the_run_as_promised(spec: ExecutorSpec, kind: s
     fail_with(problems, result)
 
 
-def start_hanging_run(spec: ExecutorSpec, mark: pathlib.Path) -> IsolatedRun:
+def start_hanging_run(spec: StrategySpec, mark: pathlib.Path) -> IsolatedRun:
     """A run whose task ``AT`` hangs, returned once that task is running (so its worker exists)."""
     args = run_args(spec.name, "hang", SIGNALLED_TIMEOUT, "--param", f"mark={mark}")
     run = IsolatedRun(futstrat_command(*args), cwd=ROOT)
@@ -205,7 +205,7 @@ def signal_problems(result: subprocess.CompletedProcess[str], exit_code: int, li
 
 
 @pytest.mark.parametrize("spec", strategy_cases())
-def test_sigterm_ends_the_run_and_every_process_it_started(spec: ExecutorSpec, tmp_path: pathlib.Path) -> None:
+def test_sigterm_ends_the_run_and_every_process_it_started(spec: StrategySpec, tmp_path: pathlib.Path) -> None:
     run = start_hanging_run(spec, tmp_path / "started")
     os.kill(run.process.pid, signal.SIGTERM)  # what kill, timeout, systemd and a cancelled CI job send
     result, _ = run.finish_within(SIGNAL_LIMIT, "futstrat after SIGTERM")
@@ -213,7 +213,7 @@ def test_sigterm_ends_the_run_and_every_process_it_started(spec: ExecutorSpec, t
 
 
 @pytest.mark.parametrize("spec", strategy_cases())
-def test_ctrl_c_ends_the_run_and_every_process_it_started(spec: ExecutorSpec, tmp_path: pathlib.Path) -> None:
+def test_ctrl_c_ends_the_run_and_every_process_it_started(spec: StrategySpec, tmp_path: pathlib.Path) -> None:
     run = start_hanging_run(spec, tmp_path / "started")
     os.killpg(run.process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole foreground group
     result, _ = run.finish_within(SIGNAL_LIMIT, "futstrat after Ctrl-C")
@@ -221,7 +221,7 @@ def test_ctrl_c_ends_the_run_and_every_process_it_started(spec: ExecutorSpec, tm
 
 
 @pytest.mark.parametrize("spec", strategy_cases())
-def test_workers_end_on_their_own_when_futstrat_is_killed(spec: ExecutorSpec, tmp_path: pathlib.Path) -> None:
+def test_workers_end_on_their_own_when_futstrat_is_killed(spec: StrategySpec, tmp_path: pathlib.Path) -> None:
     run = start_hanging_run(spec, tmp_path / "started")
     os.kill(run.process.pid, signal.SIGKILL)  # futstrat cleans nothing up: its workers must notice alone
     run.finish_within(SIGNAL_LIMIT, "futstrat after SIGKILL")

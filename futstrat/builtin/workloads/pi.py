@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from futstrat.builtin.tasks import leibniz_terms
+from futstrat.engine.splitting import contiguous_ranges, task_count
 from futstrat.model import Check, Param, PlanContext, Task, Workload
-from futstrat.splitting import contiguous_ranges, task_count
 
 #: Ranges of the series per worker by default. One each would leave a fast core idle while a slow one
 #: finishes its half; on a shared or throttled machine the cores' speeds differ from second to second,

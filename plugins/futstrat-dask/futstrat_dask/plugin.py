@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 
 import futstrat
-from futstrat import Combination, ExecutorConfig, ExecutorSpec, SharingSpec
+from futstrat import Combination, ExecutorConfig, SharingSpec, StrategySpec
 from futstrat_dask.executor import CONNECT_SECONDS, DaskExecutor
 from futstrat_dask.shared_counter import ADDRESS_ENV, open_scheduler_counter
 
@@ -40,7 +40,7 @@ def connect_seconds(config: ExecutorConfig) -> float:
     return max(0.0, min(CONNECT_SECONDS, float(deadline) - time.monotonic()))
 
 
-DASK_STRATEGY = ExecutorSpec(
+DASK_STRATEGY = StrategySpec(
     name=DASK,
     description="a dask.distributed Client's executor: a local cluster, or the scheduler at $" + ADDRESS_ENV,
     factory=make_dask_executor,
@@ -84,7 +84,7 @@ def refusal_reason(combination: Combination) -> str | None:
 
 
 @futstrat.hookimpl
-def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
     register(DASK_STRATEGY)
 
 

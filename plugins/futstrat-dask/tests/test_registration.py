@@ -42,7 +42,7 @@ def test_futstrat_list_and_plugins_show_the_distribution():
     assert ours, plugins.stdout
     assert ours[0]["distribution"] == "futstrat-dask"
     assert ours[0]["error"] is None
-    assert set(ours[0]["hooks"]) == {"futstrat_register_executors", "futstrat_register_sharing", "futstrat_veto"}
+    assert set(ours[0]["hooks"]) == {"futstrat_register_strategies", "futstrat_register_sharing", "futstrat_veto"}
 
 
 def test_loading_the_plugin_does_not_import_dask():

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import futstrat
-from futstrat import ExecutorSpec, SharingSpec, Workload
+from futstrat import SharingSpec, StrategySpec, Workload
 from futstrat_example.executor import make_fresh_thread_executor
 from futstrat_example.primes import PrimesWorkload
 from futstrat_example.sharing import open_thread_lock
 
 
 @futstrat.hookimpl
-def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
     register(
-        ExecutorSpec(
+        StrategySpec(
             name="fresh-thread",
             description="a new thread for every task, at most --workers at once",
             factory=make_fresh_thread_executor,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from futstrat import Combination, ExecutorConfig, ExecutorSpec, hookimpl
+from futstrat import Combination, ExecutorConfig, StrategySpec, hookimpl
 from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
 from futstrat_interpreters.executor import SubinterpreterPoolExecutor
 from futstrat_interpreters.support import unavailable_reason
@@ -43,7 +43,7 @@ def make_interpreter_pool(config: ExecutorConfig) -> Executor:
     )
 
 
-def interpreter_spec() -> ExecutorSpec:
+def interpreter_spec() -> StrategySpec:
     """The strategy as futstrat's vetting rules must see it.
 
     ``crosses_processes`` is True although the tasks stay in this process: what the flag stands for
@@ -58,7 +58,7 @@ def interpreter_spec() -> ExecutorSpec:
     reason = unavailable_reason()
     if reason is not None:
         description += f" (unavailable: {reason})"
-    return ExecutorSpec(
+    return StrategySpec(
         name=STRATEGY,
         description=description,
         factory=make_interpreter_pool,
@@ -88,7 +88,7 @@ def refusal_reason(combination: Combination) -> str | None:
 
 
 @hookimpl
-def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
     register(interpreter_spec())
 
 

@@ -27,7 +27,7 @@ def test_the_plugin_loads_cleanly_through_its_entry_point() -> None:
     (info,) = [info for info in get_host().plugins if info.distribution == "futstrat-interpreters"]
     assert info.error is None
     assert info.module == "futstrat_interpreters.plugin"
-    assert sorted(info.hooks) == ["futstrat_register_executors", "futstrat_veto"]
+    assert sorted(info.hooks) == ["futstrat_register_strategies", "futstrat_veto"]
 
 
 def test_capabilities_are_stated_on_the_spec() -> None:

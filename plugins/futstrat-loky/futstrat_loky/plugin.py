@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 
 import futstrat
-from futstrat import Combination, ExecutorConfig, ExecutorSpec
+from futstrat import Combination, ExecutorConfig, StrategySpec
 from futstrat_loky.executors import LokyPoolExecutor, ReusedLokyExecutor
 
 LOKY = "loky"
@@ -30,7 +30,7 @@ def make_reused_loky(config: ExecutorConfig) -> Executor:
 
 
 LOKY_STRATEGIES = (
-    ExecutorSpec(
+    StrategySpec(
         name=LOKY,
         description="loky.ProcessPoolExecutor, a pool of its own per run, one submit() per task",
         factory=make_loky_pool,
@@ -38,7 +38,7 @@ LOKY_STRATEGIES = (
         uses_start_method=True,
         pickles_with_stdlib=False,  # loky sends tasks with cloudpickle
     ),
-    ExecutorSpec(
+    StrategySpec(
         name=LOKY_REUSABLE,
         description="loky's reusable executor: workers started by loky's own method, a fresh pool for each run",
         factory=make_reused_loky,
@@ -70,7 +70,7 @@ def refusal_reason(combination: Combination) -> str | None:
 
 
 @futstrat.hookimpl
-def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
     for spec in LOKY_STRATEGIES:
         register(spec)
 

@@ -37,7 +37,7 @@ def test_futstrat_list_and_plugins_show_the_distribution():
     assert ours, plugins.stdout
     assert ours[0]["distribution"] == "futstrat-loky"
     assert ours[0]["error"] is None
-    assert set(ours[0]["hooks"]) == {"futstrat_register_executors", "futstrat_veto"}
+    assert set(ours[0]["hooks"]) == {"futstrat_register_strategies", "futstrat_veto"}
 
 
 def test_the_plugin_uses_only_the_public_api():

@@ -10,7 +10,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import futstrat
-from futstrat import Check, ExecutorConfig, ExecutorSpec, Param, PlanContext, Task, Workload
+from futstrat import Check, ExecutorConfig, Param, PlanContext, StrategySpec, Task, Workload
 
 #: Every run event this plugin saw, for the tests to read.
 EVENTS: list[tuple[str, str]] = []
@@ -42,9 +42,9 @@ class SumOfSquares(Workload):
 
 
 @futstrat.hookimpl
-def futstrat_register_executors(register: Callable[[ExecutorSpec], None]) -> None:
+def futstrat_register_strategies(register: Callable[[StrategySpec], None]) -> None:
     register(
-        ExecutorSpec(
+        StrategySpec(
             name="sample-single-thread",
             description="a thread pool of one thread, from the sample plugin",
             factory=make_single_thread,

@@ -10,7 +10,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from typing import Any
 
-from futstrat.chunking import (
+from futstrat.engine.chunking import (
     CHUNKS_PER_WORKER,
     PILOT_ENOUGH_SECONDS,
     PILOT_GROWTH,
@@ -19,53 +19,13 @@ from futstrat.chunking import (
     size_from_pilot,
     task_at,
 )
-from futstrat.errors import FutstratError
-from futstrat.model import Dispatch, ExecutorSpec, Task
-from futstrat.peers import PeerFutureBoard, describe_cycle
-from futstrat.workers import Chunk, StandInTaskError, run_chunk
+from futstrat.engine.peers import PeerFutureBoard, describe_cycle
+from futstrat.engine.workers import Chunk, run_chunk
+from futstrat.errors import DeadlockFoundError, FutstratError, RunTimedOutError, TaskFailedError
+from futstrat.model import Dispatch, StrategySpec, Task
 
 #: Chunks whose tasks and results are kept for ``futstrat compare`` to pickle after the run, as a sample.
 SAMPLED_CHUNKS = 3
-
-
-class RunTimedOutError(FutstratError):
-    """The watchdog's deadline passed."""
-
-
-class TaskFailedError(FutstratError):
-    """A task raised, or the executor lost the worker running it."""
-
-    def __init__(self, index: int | None, task: Task | None, error: BaseException) -> None:
-        self.index, self.task, self.error = index, task, error
-        where = "a task" if index is None else f"task {index}"
-        if task is not None:
-            where += f" ({describe_call(task)})"
-        kind = error.type_name if isinstance(error, StandInTaskError) else type(error).__name__
-        message = str(error)
-        super().__init__(f"{where} raised {kind}: {message}" if message else f"{where} raised {kind}")
-
-    @property
-    def remote_traceback(self) -> str | None:
-        """The traceback from the worker process, when the executor carried it back."""
-        if isinstance(self.error, StandInTaskError):
-            return self.error.worker_traceback.strip()
-        cause = self.error.__cause__
-        text = getattr(cause, "tb", None) or (str(cause) if cause is not None else None)
-        return text.strip() if isinstance(text, str) else None
-
-
-class DeadlockFoundError(FutstratError):
-    def __init__(self, cycle: list[int], description: str) -> None:
-        self.cycle = cycle
-        super().__init__(description)
-
-
-def describe_call(task: Task) -> str:
-    name = getattr(task.fn, "__qualname__", repr(task.fn)).removesuffix(".__wrapped__")  # @futstrat.workload
-    args = ", ".join(repr(a) for a in task.args)
-    if len(args) > 60:
-        args = args[:57] + "..."
-    return f"{name}({args})"
 
 
 class InOrder:
@@ -101,7 +61,7 @@ class Dispatcher:
     def __init__(
         self,
         executor: Executor,
-        strategy: ExecutorSpec,
+        strategy: StrategySpec,
         tasks: Iterable[Task],
         extra: dict[str, Any] | None,
         *,

@@ -12,8 +12,8 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator, Sized
 
+from futstrat.engine.workers import Chunk
 from futstrat.model import Task, TaskMap
-from futstrat.workers import Chunk
 
 #: Seconds of work a chunk should carry: per-chunk costs (a pickle, a pipe, a future) are tens of
 #: microseconds, so at this size they are noise.

@@ -1,7 +1,7 @@
 """What the parent knows about its worker processes: which task each runs, since when, and how it died.
 
 Each worker claims a slot in a small shared array when the pool starts it and notes there the task it
-is running and when it started (:mod:`futstrat.workers` holds the worker's side). That costs two stores
+is running and when it started (:mod:`futstrat.engine.workers` holds the worker's side). That costs two stores
 in shared memory per task and lets the parent say which task a dead worker was running, and kill a
 worker whose task ran past its time limit.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 from attrs import frozen
 
-from futstrat.workers import TRACKER_FIELDS, TRACKER_IDLE
+from futstrat.engine.workers import TRACKER_FIELDS, TRACKER_IDLE
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -60,7 +60,7 @@ class TaskTracker:
         self._lock = context.Lock()
 
     def worker_arguments(self) -> tuple[Any, Any]:
-        """What :func:`futstrat.workers.install_tracker` needs in each worker, passed through the pool's
+        """What :func:`futstrat.engine.workers.install_tracker` needs in each worker, passed through the pool's
         initializer."""
         return self._cells, self._lock
 

@@ -6,8 +6,8 @@ import time
 from concurrent.futures import Executor
 from concurrent.futures import wait as wait_futures
 
-from futstrat.dispatch import RunTimedOutError, TaskFailedError
-from futstrat.workers import worker_identity
+from futstrat.engine.workers import worker_identity
+from futstrat.errors import RunTimedOutError, TaskFailedError
 
 #: How long the start-up phase waits for every worker to answer before it gives up waiting.
 READY_PATIENCE_SECONDS = 10.0

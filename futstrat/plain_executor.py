@@ -9,14 +9,14 @@ from concurrent.futures import Executor
 
 from futstrat.errors import UsageError
 from futstrat.main_guard import refuse_inside_worker_bootstrap
-from futstrat.model import ExecutorConfig, ExecutorSpec
+from futstrat.model import ExecutorConfig, StrategySpec
 from futstrat.plugins import get_host
 from futstrat.runner import usable_cpus
 
 
 @contextlib.contextmanager
 def open_executor(
-    strategy: ExecutorSpec | str, *, workers: int | None = None, start_method: str | None = None
+    strategy: StrategySpec | str, *, workers: int | None = None, start_method: str | None = None
 ) -> Iterator[Executor]:
     """Start the strategy's executor and shut it down when the block ends.
 
@@ -32,7 +32,7 @@ def open_executor(
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         # As concurrent.futures does: a count of no workers is a mistake, not a request for the default.
         raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
-    spec = strategy if isinstance(strategy, ExecutorSpec) else get_host().registry.strategies.get(strategy)
+    spec = strategy if isinstance(strategy, StrategySpec) else get_host().registry.strategies.get(strategy)
     if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
         raise UsageError(f"unknown start method {start_method!r}")
     executor = spec.factory(ExecutorConfig(workers or usable_cpus(), start_method))

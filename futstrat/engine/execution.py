@@ -17,24 +17,34 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import BrokenExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
-from futstrat.dispatch import (
+from futstrat.engine.dispatch import Dispatcher
+from futstrat.engine.peers import PeerFutureBoard
+from futstrat.engine.pickling import unpicklable_part
+from futstrat.engine.readiness import wait_until_ready
+from futstrat.engine.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
+from futstrat.engine.workers import PassesThroughTasks, initialize_worker
+from futstrat.errors import (
     DeadlockFoundError,
-    Dispatcher,
+    FutstratError,
     RunTimedOutError,
     TaskFailedError,
+    UnpicklableTaskError,
+)
+from futstrat.interrupts import UserInterrupt
+from futstrat.model import (
+    Check,
+    ExecutorConfig,
+    RunReport,
+    RunStatus,
+    SharedStateNeed,
+    SharingRequest,
+    Task,
+    Timings,
     describe_call,
 )
-from futstrat.errors import FutstratError
-from futstrat.interrupts import UserInterrupt
-from futstrat.model import Check, ExecutorConfig, RunReport, RunStatus, SharedStateNeed, SharingRequest, Task, Timings
-from futstrat.peers import PeerFutureBoard
-from futstrat.pickling import unpicklable_part
 from futstrat.process_tree import NewChildren, describe_processes, end_process_groups
-from futstrat.readiness import wait_until_ready
 from futstrat.start_methods import process_context
 from futstrat.user_code import UserCodeError, last_user_frame, user_code, user_traceback
-from futstrat.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
-from futstrat.workers import PassesThroughTasks, initialize_worker
 
 if TYPE_CHECKING:
     from futstrat.model import SharingSession
@@ -50,10 +60,6 @@ _EXIT_CODE_PATIENCE_SECONDS = 2.0
 SHUTDOWN_GRACE_SECONDS = 3.0
 #: How long to wait for an executor to stop its workers at once; then they are killed regardless.
 STOP_PATIENCE_SECONDS = 2.0
-
-
-class UnpicklableTaskError(FutstratError):
-    """A task cannot be sent to a worker process."""
 
 
 class WatchdogAlarm(PassesThroughTasks):

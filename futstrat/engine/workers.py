@@ -3,7 +3,7 @@
 Every worker imports this module before its first task: a spawned process, and a subinterpreter, which
 starts with nothing imported at all. So it imports only small parts of the standard library (not even
 ``typing``), and nothing of futstrat that would bring attrs or ``concurrent.futures`` with it; the
-parent's side of the tracker is :mod:`futstrat.worker_watch`.
+parent's side of the tracker is :mod:`futstrat.engine.worker_watch`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ TRACKER_IDLE = -1.0
 class Chunk:
     """Consecutive tasks, from ``start``: either ``calls`` of their own, or ``fn`` over ``items``.
 
-    What travels to a worker in one message; :mod:`futstrat.chunking` makes them.
+    What travels to a worker in one message; :mod:`futstrat.engine.chunking` makes them.
     """
 
     __slots__ = ("calls", "fn", "items", "start")
@@ -79,7 +79,7 @@ def _host_name() -> str:
     return socket.gethostname()
 
 
-# -- the tracker, written by workers (a shared array of floats; see futstrat.worker_watch) ----------
+# -- the tracker, written by workers (a shared array of floats; see futstrat.engine.worker_watch) ----------
 
 _cells: Any = None
 _slot_base = -1
