@@ -44,7 +44,7 @@ class SharedStateNeed(enum.Enum):
 class Dispatch(enum.Enum):
     """How the runner hands tasks to an executor."""
 
-    SUBMIT = "submit"  # one future per task
+    SUBMIT = "submit"  # one future per chunk of tasks (a chunk is one task when tasks are long)
     MAP = "map"  # executor.map, results in order, in chunks
     MAP_UNORDERED = "map-unordered"  # executor.map_unordered, results as they complete
 
@@ -144,7 +144,7 @@ class Workload:
     """A job that splits into picklable tasks, combines their results and checks its own answer.
 
     Subclass it (or use :func:`futstrat.workload` on a function) and register an instance through
-    the ``futstrat_register_workloads`` hook, or point ``futstrat run --workload pkg.mod:name`` at it.
+    the ``futstrat_register_workloads`` hook, or name it by its import path: ``futstrat run pkg.mod:name``.
     Only the tasks cross process boundaries; the workload object itself stays in the parent.
     """
 

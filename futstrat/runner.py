@@ -67,6 +67,12 @@ class RunPlan:
     def label(self) -> str:
         return f"{self.workload.name} x {self.strategy.name} x {self.sharing.name}"
 
+    @property
+    def running_workers(self) -> int:
+        """The workers that run tasks: one for a strategy that runs them one at a time (serial), whose
+        tasks are still split for ``workers`` so that it does the same work as the others."""
+        return self.workers if self.strategy.concurrent else 1
+
 
 def vet(combination: Combination, host: PluginHost | None = None) -> list[str]:
     """Every reason the plugins give against this combination (none means it may run)."""

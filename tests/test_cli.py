@@ -115,6 +115,21 @@ def test_list_and_plugins_read_plainly():
     assert "\x1b" not in listing + plugins
 
 
+def test_serial_reports_the_one_worker_it_runs_on_and_the_same_tasks_as_the_others(capsys):
+    assert main(["run", "pi", "--strategy", "serial", "--workers", "2", "--param", "n=1000"]) == 0
+    serial = capsys.readouterr().out.splitlines()[0]
+    assert main(["run", "pi", "--strategy", "thread", "--workers", "2", "--param", "n=1000"]) == 0
+    thread = capsys.readouterr().out.splitlines()[0]
+    assert "(sharing none, 1 worker, 8 tasks" in serial
+    assert "(sharing none, 2 workers, 8 tasks" in thread
+
+
+def test_the_listing_says_chunks_travel_where_they_do():
+    listing = futstrat("list").stdout
+    assert "per task" not in listing
+    assert "ThreadPoolExecutor, one submit() per chunk of tasks" in listing
+
+
 def test_plugins_json_lists_hooks_distribution_and_errors():
     plugins = json.loads(futstrat("plugins", "--json").stdout)
     builtin = next(p for p in plugins if p["name"] == "futstrat.builtin.workloads")

@@ -66,13 +66,13 @@ BUILTIN_STRATEGIES = (
     ),
     StrategySpec(
         name="thread",
-        description="concurrent.futures.ThreadPoolExecutor, one submit() per task",
+        description="concurrent.futures.ThreadPoolExecutor, one submit() per chunk of tasks",
         factory=make_thread_pool,
         shares_futures=True,
     ),
     _process_spec(
         "process",
-        "concurrent.futures.ProcessPoolExecutor, one submit() per task",
+        "concurrent.futures.ProcessPoolExecutor, one submit() per chunk of tasks",
         make_process_pool,
         Dispatch.SUBMIT,
     ),
@@ -91,7 +91,7 @@ BUILTIN_STRATEGIES = (
     ),
     _process_spec(
         "pool-async",
-        "multiprocessing.Pool apply_async() per task, AsyncResult behind a future",
+        "multiprocessing.Pool apply_async() per chunk of tasks, AsyncResult behind a future",
         make_multiprocessing_pool,
         Dispatch.SUBMIT,
     ),

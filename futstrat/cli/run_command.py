@@ -125,7 +125,7 @@ def handle(args: argparse.Namespace) -> int:
         chunksize=args.chunksize,
     )
     if sys.stderr.isatty() and not args.json:
-        print(f"running {plan.label} on {plan.workers} workers ...", file=sys.stderr)
+        print(f"running {plan.label} on {_workers(plan.running_workers)} ...", file=sys.stderr)
     report = execute(plan)
     if args.json:
         print_json(report.to_dict())
@@ -142,7 +142,7 @@ def format_report(report: RunReport, *, debug: bool = False) -> str:
     in this process (a task's traceback from its worker is always shown)."""
     method = f", start method {report.start_method}" if report.start_method else ""
     lines = [
-        f"{report.workload} with {report.strategy} (sharing {report.sharing}, {report.workers} workers{method},"
+        f"{report.workload} with {report.strategy} (sharing {report.sharing}, {_workers(report.workers)}{method},"
         f" {report.tasks} tasks{_chunks(report)})",
     ]
     if report.status in _ANSWERED and report.check is not None:
@@ -165,6 +165,10 @@ def format_report(report: RunReport, *, debug: bool = False) -> str:
         f" total {t.total:.3f} s"
     )
     return "\n".join(lines)
+
+
+def _workers(count: int) -> str:
+    return "1 worker" if count == 1 else f"{count} workers"
 
 
 def _verdict(check: Check) -> str:

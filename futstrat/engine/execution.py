@@ -174,7 +174,7 @@ class RunExecution:
             self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
             self._check_tasks_can_travel()
             extra = self._open(deadline)
-            wait_until_ready(self.executor, plan.workers if plan.strategy.concurrent else 1, deadline)
+            wait_until_ready(self.executor, plan.running_workers, deadline)
             ready = began = time.perf_counter()
             if self.observer is not None:
                 self.observer.compute_starting()
@@ -205,7 +205,7 @@ class RunExecution:
             workload=plan.workload.name,
             strategy=plan.strategy.name,
             sharing=plan.sharing.name,
-            workers=plan.workers,
+            workers=plan.running_workers,
             start_method=plan.start_method,
             params=dict(plan.params),
             status=status,

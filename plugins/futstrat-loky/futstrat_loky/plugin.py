@@ -32,7 +32,7 @@ def make_reused_loky(config: ExecutorConfig) -> Executor:
 LOKY_STRATEGIES = (
     StrategySpec(
         name=LOKY,
-        description="loky.ProcessPoolExecutor, a pool of its own per run, one submit() per task",
+        description="loky.ProcessPoolExecutor, a pool of its own per run, one submit() per chunk of tasks",
         factory=make_loky_pool,
         crosses_processes=True,
         uses_start_method=True,
