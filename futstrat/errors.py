@@ -38,11 +38,21 @@ class ParamError(UsageError, ValueError):
 
 
 class RefusedError(UsageError):
-    """A workload x strategy x sharing combination that cannot work; ``reasons`` says why."""
+    """A workload x strategy x sharing combination that cannot work; ``reasons`` says why.
 
-    def __init__(self, combination: str, reasons: list[str]) -> None:
-        self.combination, self.reasons = combination, reasons
-        super().__init__(f"{combination} is refused: " + "; ".join(reasons))
+    ``sharing`` is None when no sharing backend was named and none of the workload's preferred ones
+    would do (each of those refusals is then one of the reasons).
+    """
+
+    def __init__(self, workload: str, strategy: str, sharing: str | None, reasons: list[str]) -> None:
+        self.workload, self.strategy, self.sharing, self.reasons = workload, strategy, sharing, reasons
+        super().__init__(f"{self.combination} is refused: " + "; ".join(reasons))
+
+    @property
+    def combination(self) -> str:
+        """The combination as the user reads it: ``pi x process x value``."""
+        names = (self.workload, self.strategy) if self.sharing is None else (self.workload, self.strategy, self.sharing)
+        return " x ".join(names)
 
 
 class DuplicateNameError(FutstratError):

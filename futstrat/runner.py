@@ -131,7 +131,7 @@ def plan_run(
             " has no worker process to kill (a thread cannot be killed): use --timeout for the whole run"
         )
     if reasons:
-        raise RefusedError(f"{chosen_workload.name} x {chosen_strategy.name} x {chosen_sharing.name}", reasons)
+        raise RefusedError(chosen_workload.name, chosen_strategy.name, chosen_sharing.name, reasons)
     uses_processes = chosen_strategy.uses_start_method or chosen_sharing.uses_start_method
     method = start_method_or_default(start_method) if uses_processes else None
     return RunPlan(
@@ -181,7 +181,7 @@ def _default_sharing(
             refusals.append(f"with sharing {name}: {'; '.join(reasons)}")
     if not refusals:
         refusals.append(f"none of its sharing backends ({', '.join(workload.preferred_sharing)}) is registered")
-    raise RefusedError(f"{workload.name} x {strategy.name}", refusals)
+    raise RefusedError(workload.name, strategy.name, None, refusals)
 
 
 def run(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 import futstrat
-from futstrat.errors import UnknownNameError, UsageError
+from futstrat.builtin.workloads.counter import CounterRaceWorkload
+from futstrat.errors import RefusedError, UnknownNameError, UsageError
 from futstrat.measure import Contender, Trial, compare, measure, plan_contenders
 from futstrat.measure.trials import schedule
 from futstrat.plugins import get_host
+from futstrat.runner import plan_run
 
 TINY_PI = {"n": 2000}
 #: The runner's watchdog bounds every run, so a hang fails the test instead of blocking the suite.
@@ -122,3 +124,26 @@ def test_names_and_counts_are_checked_before_anything_runs():
 def test_all_expands_to_every_registered_strategy():
     contenders = plan_contenders("pi", ["all"], workers=2, params=TINY_PI, timeout=BOUND)
     assert [c.strategy for c in contenders] == get_host().registry.strategies.names()
+
+
+def test_a_refusal_carries_its_combination_as_fields_and_a_dotted_workload_keeps_its_registered_name():
+    with pytest.raises(RefusedError) as caught:
+        plan_run("tests.user_workloads.squares:square", "serial", sharing="value")
+    refusal = caught.value
+    assert (refusal.strategy, refusal.sharing) == ("serial", "value")
+    assert refusal.combination == f"{refusal.workload} x serial x value"
+    assert str(refusal).startswith(f"{refusal.combination} is refused: ")
+    [contender] = plan_contenders("tests.user_workloads.squares:square", ["serial"], ["value"], workers=1)
+    assert contender.workload == refusal.workload
+    assert contender.reasons == tuple(refusal.reasons)
+
+
+def test_a_refusal_with_no_backend_to_choose_from_names_no_sharing():
+    class RaceWithNothingToShare(CounterRaceWorkload):
+        preferred_sharing = ("none",)
+
+    with pytest.raises(RefusedError) as caught:
+        plan_run(RaceWithNothingToShare(), "serial")
+    assert caught.value.sharing is None
+    assert caught.value.combination == "counter-race x serial"
+    assert caught.value.reasons[0].startswith("with sharing none: ")

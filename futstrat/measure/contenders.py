@@ -118,6 +118,5 @@ def _plan_one(
             host=host,
         )
     except RefusedError as exc:
-        workload_name = exc.combination.split(" x ")[0]  # the registered name, also for a dotted path
-        return Contender(workload_name, strategy, sharing, None, tuple(exc.reasons))
+        return Contender(exc.workload, strategy, sharing, None, tuple(exc.reasons))
     return Contender(plan.workload.name, plan.strategy.name, plan.sharing.name, plan)
