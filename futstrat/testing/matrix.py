@@ -22,7 +22,7 @@ from futstrat.registry import Catalogue
 from futstrat.start_methods import start_method_or_default
 from futstrat.testing.bounded import close_executor
 from futstrat.testing.case import StrategyCase
-from futstrat.testing.pytest_plugin import shutdown_patience
+from futstrat.testing.settings import shutdown_patience
 
 EXECUTOR_FIXTURE = "futstrat_executor"
 COMBINATION_FIXTURE = "futstrat_combination"

@@ -69,6 +69,8 @@ def pytest_configure(config: pytest.Config) -> None:
         " narrow the futstrat strategy matrix for this test; with workload=, refused cells are skipped"
         " with the reason",
     )
+    from futstrat.testing.settings import shutdown_patience
+
     shutdown_patience(config)
     if any(config.getoption(option) for option in _OPTIONS):
         # Asked for by name: check the names now, so a typo is a usage error and not a silent skip.
@@ -79,18 +81,6 @@ def pytest_configure(config: pytest.Config) -> None:
             matrix.selection(config)
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
-
-
-def shutdown_patience(config: pytest.Config) -> float:
-    """The ``futstrat_shutdown_timeout`` ini value, checked."""
-    raw = config.getini("futstrat_shutdown_timeout")
-    try:
-        seconds = float(raw)
-    except (TypeError, ValueError):
-        seconds = -1.0
-    if not seconds > 0:
-        raise pytest.UsageError(f"futstrat_shutdown_timeout must be a positive number of seconds, not {raw!r}")
-    return seconds
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
