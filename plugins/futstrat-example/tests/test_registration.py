@@ -22,8 +22,8 @@ def test_futstrat_plugins_lists_the_plugin_with_its_hooks():
     assert example["distribution"] == "futstrat-example"
     assert example["error"] is None
     assert example["hooks"] == [
-        "futstrat_register_strategies",
         "futstrat_register_sharing",
+        "futstrat_register_strategies",
         "futstrat_register_workloads",
     ]
 
