@@ -40,6 +40,7 @@ _PUBLIC = {
     "hookimpl": "futstrat.hookspecs",
     "open_executor": "futstrat.plain_executor",
     "workload": "futstrat.function_workload",
+    "RunOptions": "futstrat.options",
     "RunPlan": "futstrat.runner",
     "execute": "futstrat.runner",
     "plan_run": "futstrat.runner",
@@ -57,6 +58,7 @@ __all__ = [
     "Param",
     "PlanContext",
     "RefusedError",
+    "RunOptions",
     "RunPlan",
     "RunReport",
     "RunStatus",
@@ -120,6 +122,7 @@ if TYPE_CHECKING:
         Timings,
         Workload,
     )
+    from futstrat.options import RunOptions
     from futstrat.plain_executor import open_executor
     from futstrat.runner import RunPlan, execute, plan_run, run
     from futstrat.sharing import SharedCounter

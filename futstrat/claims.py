@@ -21,6 +21,7 @@ from futstrat.measure.analysis import outside_cpus
 from futstrat.measure.environment import gil_enabled
 from futstrat.measure.stats import MINIMUM_DIFFERENCE, Ratio, ratio_of_medians
 from futstrat.model import RunStatus
+from futstrat.options import RunOptions
 from futstrat.plugins import PluginHost, get_host
 from futstrat.report import format as fmt
 from futstrat.runner import plan_run, usable_cpus
@@ -55,6 +56,11 @@ class ClaimSettings:
     manager_race_runs: int = 3
     start_method: str | None = None
     timeout: float | None = None
+
+    def run_options(self, **changes: Any) -> RunOptions:
+        """The options every run of the claims uses: these workers, start method and timeout."""
+        options = RunOptions(workers=self.workers, start_method=self.start_method, timeout=self.timeout)
+        return options.replace(**changes)
 
 
 #: The futstrat-interpreters plugin's strategy: threads that each own a subinterpreter with its own GIL.
@@ -172,7 +178,7 @@ def judge_gil(
 def _runs_here(strategy: str, settings: ClaimSettings, host: PluginHost) -> bool:
     """Whether pi can run on ``strategy`` here: registered by a plugin, available and not refused."""
     try:
-        plan_run("pi", strategy, workers=settings.workers, params={"n": settings.pi_terms}, host=host)
+        plan_run("pi", strategy, params={"n": settings.pi_terms}, options=settings.run_options(), host=host)
     except FutstratError:
         return False
     return True
@@ -202,10 +208,8 @@ def check_gil_claim(settings: ClaimSettings, host: PluginHost, observer: TrialOb
     comparison = compare(
         "pi",
         ["serial", "thread", "process", *([INTERPRETER_STRATEGY] if interpreters else [])],
-        workers=settings.workers,
         params={"n": settings.pi_terms},
-        start_method=settings.start_method,
-        timeout=settings.timeout,
+        options=settings.run_options(),
         repeat=settings.repeat,
         warmup=settings.warmup,
         host=host,
@@ -273,10 +277,8 @@ def check_manager_claim(settings: ClaimSettings, host: PluginHost, observer: Tri
         "counter",
         ["process"],
         ["value", "manager"],
-        workers=settings.workers,
         params={"increments": settings.increments},
-        start_method=settings.start_method,
-        timeout=settings.timeout,
+        options=settings.run_options(),
         repeat=settings.repeat,
         warmup=settings.warmup,
         host=host,
@@ -330,10 +332,8 @@ def _race(
         "counter-race",
         strategies,
         [sharing],
-        workers=settings.workers,
         params={"increments": settings.increments},
-        start_method=settings.start_method,
-        timeout=settings.timeout,
+        options=settings.run_options(),
         host=host,
     )
     refused = [c for c in contenders if c.refused]
@@ -436,13 +436,14 @@ def judge_deadlock(thread_status: RunStatus, refusal: str | None) -> tuple[Verdi
 
 def check_deadlock_claim(settings: ClaimSettings, host: PluginHost, observer: TrialObserver | None) -> ClaimResult:
     workers = max(2, settings.workers)
-    contenders = plan_contenders("deadlock", ["thread"], workers=workers, timeout=settings.timeout, host=host)
+    options = settings.run_options(workers=workers)
+    contenders = plan_contenders("deadlock", ["thread"], options=options, host=host)
     measurement = measure(contenders, repeat=1, warmup=0, host=host, observer=observer)
     if measurement.partial or not measurement.trials:
         raise KeyboardInterrupt
     report = measurement.trials[0].report
     try:
-        plan_run("deadlock", "process", workers=workers, start_method=settings.start_method, host=host)
+        plan_run("deadlock", "process", options=options, host=host)
         refusal = None
     except RefusedError as exc:
         refusal = "; ".join(exc.reasons)

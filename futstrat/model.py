@@ -17,6 +17,9 @@ from attrs import field, frozen
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+#: Every start method a strategy may declare; which of them this platform offers is asked at run time.
+ALL_START_METHODS = ("fork", "spawn", "forkserver")
+
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
 
 
@@ -189,6 +192,16 @@ class ExecutorConfig:
     #: When the run must have ended (a ``time.monotonic()`` value), None outside a run: a factory that
     #: connects somewhere or waits for workers gives up by then, so starting counts against ``--timeout``.
     deadline: float | None = None
+    #: The strategy's options (``StrategySpec.params``), each converted and bounded, defaults filled in.
+    options: Mapping[str, Any] = field(factory=dict)
+
+
+def _optional_tuple(names: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if names is None else tuple(names)
+
+
+def _param_tuple(params: Iterable[Param]) -> tuple[Param, ...]:
+    return tuple(params)
 
 
 @frozen
@@ -222,6 +235,29 @@ class StrategySpec:
     #: Tasks travel with the standard pickle, so the runner checks one before dispatch and names what
     #: cannot be pickled (set False for executors that use cloudpickle or send nothing anywhere).
     pickles_with_stdlib: bool = True
+    #: The start methods the factory can honour, None when it uses none (its workers are threads, or
+    #: are started its own way). Left out, it is every method when ``uses_start_method`` is set, else
+    #: None; declaring methods implies ``uses_start_method``. The run's method is resolved once, before
+    #: vetting, and a method outside this list is refused with the reason.
+    start_methods: tuple[str, ...] | None = field(
+        default=attrs.Factory(lambda spec: ALL_START_METHODS if spec.uses_start_method else None, takes_self=True),
+        converter=_optional_tuple,
+        validator=attrs.validators.optional(
+            attrs.validators.deep_iterable(attrs.validators.in_(ALL_START_METHODS), attrs.validators.min_len(1))
+        ),
+    )
+    #: The strategy's options (``--option name=value``), typed and bounded like a workload's parameters;
+    #: the factory finds their values in ``ExecutorConfig.options``.
+    params: tuple[Param, ...] = field(default=(), converter=_param_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        if self.start_methods is not None and not self.uses_start_method:
+            object.__setattr__(self, "uses_start_method", True)  # declaring the methods says it uses one
+        elif self.start_methods is None and self.uses_start_method:
+            object.__setattr__(self, "start_methods", ALL_START_METHODS)
+        names = [param.name for param in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"StrategySpec {self.name!r} declares an option twice: {', '.join(names)}")
 
 
 class SharingSession(Protocol):
@@ -273,7 +309,11 @@ class Combination:
     strategy: StrategySpec
     sharing: SharingSpec
     workers: int
+    #: The start method the run will use, resolved once (the user's, else the default), None when
+    #: neither the strategy nor the sharing backend starts processes with one.
     start_method: str | None
+    #: The strategy's options, converted and with their defaults: what its factory will be given.
+    options: Mapping[str, Any] = field(factory=dict)
 
 
 class RunStatus(enum.Enum):

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 from attrs import frozen
 
 from futstrat import params as param_rules
 from futstrat.dotted import load_workload
 from futstrat.engine.execution import ComputeObserver, RunExecution
-from futstrat.errors import RefusedError, UsageError
+from futstrat.errors import RefusedError
 from futstrat.guest import guest_code
 from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import (
@@ -24,15 +24,9 @@ from futstrat.model import (
     StrategySpec,
     Workload,
 )
+from futstrat.options import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MAX_WORKERS, RunOptions, options_from
 from futstrat.plugins import PluginHost, get_host
-from futstrat.start_methods import start_method_or_default
-
-#: The watchdog's bound on one run when the caller gives none.
-DEFAULT_TIMEOUT_SECONDS = 300.0
-#: A longer timeout is a typo, and past about 292 years the clocks a deadline is set on overflow.
-MAX_TIMEOUT_SECONDS = 365 * 24 * 3600.0
-#: More workers than this is a typo, not a plan.
-MAX_WORKERS = 1024
+from futstrat.start_methods import resolve_start_method
 
 
 def usable_cpus() -> int:
@@ -50,14 +44,29 @@ class RunPlan:
     workload: Workload
     strategy: StrategySpec
     sharing: SharingSpec
+    #: The workers the run starts (the options' number, or the usable CPUs).
     workers: int
+    #: The start method resolved once for the whole run; None when nothing in it starts processes.
     start_method: str | None
     params: Mapping[str, Any]
-    timeout: float
-    #: Seconds one task may run before its worker process is killed; None for no such limit.
-    task_timeout: float | None = None
-    #: Tasks sent to a worker together; None for "auto" (a pilot chooses).
-    chunksize: int | None = None
+    #: The options as asked for; ``workers`` and ``start_method`` above are what they resolved to.
+    options: RunOptions = attrs.field(factory=RunOptions)
+    #: The strategy's options, converted and with their defaults, as its factory receives them.
+    strategy_options: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def timeout(self) -> float:
+        return self.options.timeout
+
+    @property
+    def task_timeout(self) -> float | None:
+        """Seconds one task may run before its worker process is killed; None for no such limit."""
+        return self.options.task_timeout
+
+    @property
+    def chunksize(self) -> int | None:
+        """Tasks sent to a worker together; None for "auto" (a pilot chooses)."""
+        return self.options.chunksize
 
     @property
     def context(self) -> PlanContext:
@@ -93,67 +102,85 @@ def plan_run(
     timeout: float | None = None,
     task_timeout: float | None = None,
     chunksize: int | None = None,
+    strategy_options: Mapping[str, Any] | None = None,
+    options: RunOptions | None = None,
     host: PluginHost | None = None,
 ) -> RunPlan:
-    """Resolve names and parameters and vet the combination; raises ``UsageError`` subclasses."""
+    """Resolve names and parameters and vet the combination; raises ``UsageError`` subclasses.
+
+    The run options come as ``options=RunOptions(...)`` or as the loose keywords, not both.
+    """
     refuse_inside_worker_bootstrap("a futstrat run")
+    options = options_from(
+        options,
+        workers=workers,
+        start_method=start_method,
+        timeout=timeout,
+        task_timeout=task_timeout,
+        chunksize=chunksize,
+        strategy_options=strategy_options,
+    )
     host = host or get_host()
     registry = host.registry
     chosen_workload = _resolve_workload(workload, host)
     chosen_strategy = strategy if isinstance(strategy, StrategySpec) else registry.strategies.get(strategy)
-    if workers is None:
-        workers = usable_cpus()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UsageError(f"workers must be a whole number of at least 1, got {workers!r}")
-    if timeout is None:
-        timeout = DEFAULT_TIMEOUT_SECONDS
-    _check_timeouts(timeout, task_timeout)
-    if workers > MAX_WORKERS:
-        raise UsageError(f"workers must be at most {MAX_WORKERS}, got {workers}")
-    if chunksize is not None and (isinstance(chunksize, bool) or not isinstance(chunksize, int) or chunksize < 1):
-        raise UsageError(f"the chunk size must be a whole number of at least 1 (or auto), got {chunksize!r}")
-    if start_method is not None and start_method not in multiprocessing.get_all_start_methods():
-        known = ", ".join(multiprocessing.get_all_start_methods())
-        raise UsageError(f"unknown start method {start_method!r} (this platform offers: {known})")
+    resolved_workers = usable_cpus() if options.workers is None else options.workers
     values = param_rules.resolve(chosen_workload, params or {})
+    chosen_options = param_rules.resolve_options(chosen_strategy, options.strategy_options)
+
+    def method_for(spec: SharingSpec) -> str | None:
+        """The one start method of the run: resolved here, and seen alike by the vetoes and the run."""
+        if chosen_strategy.start_methods is not None:
+            return resolve_start_method(options.start_method, chosen_strategy.start_methods)
+        if spec.uses_start_method:
+            return resolve_start_method(options.start_method, None)
+        return None
 
     def combination(spec: SharingSpec) -> Combination:
-        return Combination(chosen_workload, chosen_strategy, spec, workers, start_method)
+        return Combination(chosen_workload, chosen_strategy, spec, resolved_workers, method_for(spec), chosen_options)
 
     if sharing is None:
         chosen_sharing = _default_sharing(chosen_workload, chosen_strategy, combination, host)
     else:
         chosen_sharing = sharing if isinstance(sharing, SharingSpec) else registry.sharing.get(sharing)
-    reasons = vet(combination(chosen_sharing), host)
-    if task_timeout is not None and not (chosen_strategy.crosses_processes and chosen_strategy.supports_initializer):
-        reasons.append(
-            f"a per-task timeout kills the worker process of a task that runs too long, and {chosen_strategy.name!r}"
-            " has no worker process to kill (a thread cannot be killed): use --timeout for the whole run"
-        )
+    chosen = combination(chosen_sharing)
+    reasons = [*core_refusals(chosen, options), *vet(chosen, host)]
     if reasons:
         raise RefusedError(chosen_workload.name, chosen_strategy.name, chosen_sharing.name, reasons)
-    uses_processes = chosen_strategy.uses_start_method or chosen_sharing.uses_start_method
-    method = start_method_or_default(start_method) if uses_processes else None
     return RunPlan(
         chosen_workload,
         chosen_strategy,
         chosen_sharing,
-        workers,
-        method,
+        resolved_workers,
+        chosen.start_method,
         values,
-        float(timeout),
-        None if task_timeout is None else float(task_timeout),
-        chunksize,
+        options,
+        chosen_options,
     )
 
 
-def _check_timeouts(timeout: float, task_timeout: float | None) -> None:
-    if not timeout > 0:
-        raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if task_timeout is not None and not task_timeout > 0:
-        raise UsageError(f"the task timeout must be a positive number of seconds, got {task_timeout!r}")
-    if timeout > MAX_TIMEOUT_SECONDS or (task_timeout is not None and task_timeout > MAX_TIMEOUT_SECONDS):
-        raise UsageError(f"a timeout must be at most {MAX_TIMEOUT_SECONDS:,.0f} seconds (a year)")
+def core_refusals(combination: Combination, options: RunOptions) -> list[str]:
+    """The reasons futstrat itself, from the strategy's declarations, gives against running as asked."""
+    strategy, reasons = combination.strategy, []
+    supported = strategy.start_methods
+    method = combination.start_method
+    if supported is not None and method is not None and method not in supported:
+        reasons.append(
+            f"{strategy.name!r} supports the start methods {', '.join(supported)}, not {method}:"
+            f" choose one of those with --start-method"
+        )
+    asked = options.start_method
+    if asked is not None and supported is None and strategy.crosses_processes and method is None:
+        reasons.append(
+            f"{strategy.name!r} starts its worker processes its own way (it declares no start method),"
+            f" so --start-method {asked} cannot apply: leave it out"
+        )
+    if options.task_timeout is not None and not (strategy.crosses_processes and strategy.supports_initializer):
+        reasons.append(
+            f"a per-task timeout kills the worker process of a task that runs too long, and {strategy.name!r}"
+            " has no worker process to kill (a thread cannot be killed): use --timeout for the whole run"
+        )
+    return reasons
 
 
 def _resolve_workload(workload: Workload | str, host: PluginHost) -> Workload:
@@ -195,6 +222,8 @@ def run(
     timeout: float | None = None,
     task_timeout: float | None = None,
     chunksize: int | None = None,
+    strategy_options: Mapping[str, Any] | None = None,
+    options: RunOptions | None = None,
 ) -> RunReport:
     """Run ``workload`` under ``strategy`` and return its report; a refusal raises ``RefusedError``.
 
@@ -205,12 +234,16 @@ def run(
         workload,
         strategy,
         sharing=sharing,
-        workers=workers,
         params=params,
-        start_method=start_method,
-        timeout=timeout,
-        task_timeout=task_timeout,
-        chunksize=chunksize,
+        options=options_from(
+            options,
+            workers=workers,
+            start_method=start_method,
+            timeout=timeout,
+            task_timeout=task_timeout,
+            chunksize=chunksize,
+            strategy_options=strategy_options,
+        ),
     )
     return execute(plan)
 
@@ -232,7 +265,9 @@ def execute(plan: RunPlan, host: PluginHost | None = None, observer: ComputeObse
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "MAX_TIMEOUT_SECONDS",
+    "MAX_WORKERS",
     "Check",
+    "RunOptions",
     "RunPlan",
     "execute",
     "plan_run",

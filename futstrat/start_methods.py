@@ -21,3 +21,19 @@ def start_method_or_default(method: str | None) -> str:
 def process_context(method: str | None) -> Any:
     """The multiprocessing context for ``method`` (the default when None), asked for by name."""
     return multiprocessing.get_context(start_method_or_default(method))
+
+
+def resolve_start_method(requested: str | None, supported: tuple[str, ...] | None) -> str:
+    """The one start method a run uses: ``requested``, else the default when ``supported`` allows it.
+
+    When the default is not among the methods a strategy declares, the first declared method this
+    platform offers is chosen instead, so that such a strategy runs without being told; a method the
+    user named is never replaced (the runner refuses it with the reason when it is not supported).
+    """
+    if requested is not None:
+        return requested
+    default = start_method_or_default(None)
+    if supported is None or default in supported:
+        return default
+    offered = multiprocessing.get_all_start_methods()
+    return next((method for method in supported if method in offered), default)

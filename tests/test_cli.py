@@ -100,7 +100,8 @@ def test_list_json_names_everything_with_capabilities():
     assert "shares-futures" in strategies["thread"]["capabilities"]
     assert {s["name"] for s in listing["sharing"]} >= {"none", "value", "manager"}
     pi = next(w for w in listing["workloads"] if w["name"] == "pi")
-    assert {"name": "n", "type": "int", "default": 10_000_000, "help": "number of terms of the series"} in pi["params"]
+    n = {"name": "n", "type": "int", "default": 10_000_000, "help": "number of terms of the series", "minimum": 1}
+    assert n.items() <= next(p for p in pi["params"] if p["name"] == "n").items()
     for kind in listing.values():
         assert all(entry["description"] and "\n" not in entry["description"] for entry in kind)
 

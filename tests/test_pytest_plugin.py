@@ -251,3 +251,93 @@ def test_the_plugin_can_be_turned_off(pytester):
     result = run_inner(pytester, "def test_x(futstrat_executor):\n    pass\n", "-p", "no:futstrat")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*fixture 'futstrat_executor' not found*"])
+
+
+OTHER_METHOD_CONFTEST = """
+    import multiprocessing
+
+    import futstrat
+    from futstrat import StrategySpec
+    from futstrat.builtin.strategies import make_process_pool
+    from futstrat.plugins import PluginCandidate, builtin_candidates, load_plugins, reset_host
+    from futstrat.start_methods import start_method_or_default
+
+    DEFAULT = start_method_or_default(None)
+    OFFERED = multiprocessing.get_all_start_methods()
+    OTHER = next(m for m in ("spawn", "forkserver", "fork") if m in OFFERED and m != DEFAULT)
+    GIVEN = []
+
+    def recording(config):
+        GIVEN.append(config.start_method)
+        return make_process_pool(config)
+
+    class Plugin:
+        @futstrat.hookimpl
+        def futstrat_register_strategies(self, register):
+            register(StrategySpec(name="other-only", description="one start method", factory=recording,
+                                  crosses_processes=True, start_methods=(OTHER,)))
+
+    reset_host(load_plugins([*builtin_candidates(), PluginCandidate("p", "p", "p", "1", False, Plugin)]))
+"""
+
+
+def test_the_header_names_the_start_method_each_cell_ran_under(pytester):
+    pytester.makeconftest(textwrap.dedent(OTHER_METHOD_CONFTEST))
+    result = run_inner(
+        pytester,
+        """
+        from conftest import GIVEN, OTHER
+
+        def test_x(futstrat_executor, request):
+            assert futstrat_executor.submit(square, 3).result(timeout=60) == 9
+            if "other-only" in request.node.name:
+                assert GIVEN == [OTHER]
+        """,
+        "-v",
+        "--futstrat-strategies=process,other-only",
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.re_match_lines([r"futstrat matrix: .*; start method \w+ \(the default; \w+ for other-only\)"])
+
+
+DEFAULT_METHOD_CONFTEST = """
+    import futstrat
+    from futstrat import StrategySpec
+    from futstrat.builtin.strategies import make_process_pool
+    from futstrat.plugins import PluginCandidate, builtin_candidates, load_plugins, reset_host
+
+    GIVEN = []
+
+    def recording(config):
+        GIVEN.append(config.start_method)
+        return make_process_pool(config)
+
+    class Plugin:
+        @futstrat.hookimpl
+        def futstrat_register_strategies(self, register):
+            register(StrategySpec(name="recording", description="any start method", factory=recording,
+                                  crosses_processes=True, uses_start_method=True))
+
+    reset_host(load_plugins([*builtin_candidates(), PluginCandidate("p", "p", "p", "1", False, Plugin)]))
+"""
+
+
+def test_a_cell_s_factory_is_given_the_default_method_the_header_names(pytester):
+    pytester.makeconftest(textwrap.dedent(DEFAULT_METHOD_CONFTEST))
+    result = run_inner(
+        pytester,
+        """
+        from conftest import GIVEN
+
+        def test_x(futstrat_executor):
+            print("factory given", GIVEN)
+            assert GIVEN[0] is not None, "the header names a method, the factory was given none"
+        """,
+        "-s",
+        "--futstrat-strategies=recording",
+    )
+    result.assert_outcomes(passed=1)
+    header = next(line for line in result.outlines if line.startswith("futstrat matrix:"))
+    given = next(line for line in result.outlines if "factory given" in line)
+    method = header.split("start method ")[1].split(" ")[0]
+    assert f"factory given ['{method}']" in given

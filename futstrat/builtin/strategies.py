@@ -11,7 +11,7 @@ from futstrat.builtin.process_executor import KillableProcessPoolExecutor
 from futstrat.builtin.serial_executor import SerialExecutor
 from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX, StoppableThreadPoolExecutor
 from futstrat.hookspecs import hookimpl
-from futstrat.model import Dispatch, ExecutorConfig, StrategySpec
+from futstrat.model import ALL_START_METHODS, Dispatch, ExecutorConfig, Param, StrategySpec
 from futstrat.start_methods import process_context
 
 
@@ -40,12 +40,36 @@ def make_process_pool(config: ExecutorConfig) -> Executor:
 
 def make_multiprocessing_pool(config: ExecutorConfig) -> Executor:
     return PoolExecutor(
-        config.workers, mp_context=_context(config), initializer=config.initializer, initargs=config.initargs
+        config.workers,
+        mp_context=_context(config),
+        initializer=config.initializer,
+        initargs=config.initargs,
+        max_in_flight=config.options.get(MAX_IN_FLIGHT),
     )
 
 
+#: The pool-* strategies' option: how many tasks (or chunks) may be in the pool's queues at once.
+MAX_IN_FLIGHT = "max_in_flight"
+
+POOL_OPTIONS = (
+    Param(
+        MAX_IN_FLIGHT,
+        int,
+        None,
+        "tasks or chunks handed to the pool ahead of the results (default: workers + 1); more keeps workers"
+        " busier, fewer keeps more of the work cancellable",
+        minimum=1,
+        maximum=100_000,
+    ),
+)
+
+
 def _process_spec(
-    name: str, description: str, factory: Callable[[ExecutorConfig], Executor], dispatch: Dispatch
+    name: str,
+    description: str,
+    factory: Callable[[ExecutorConfig], Executor],
+    dispatch: Dispatch,
+    params: tuple[Param, ...] = (),
 ) -> StrategySpec:
     return StrategySpec(
         name=name,
@@ -53,7 +77,8 @@ def _process_spec(
         factory=factory,
         dispatch=dispatch,
         crosses_processes=True,
-        uses_start_method=True,
+        start_methods=ALL_START_METHODS,
+        params=params,
     )
 
 
@@ -82,18 +107,26 @@ BUILTIN_STRATEGIES = (
         make_process_pool,
         Dispatch.MAP,
     ),
-    _process_spec("pool-map", "multiprocessing.Pool map, results in order", make_multiprocessing_pool, Dispatch.MAP),
+    _process_spec(
+        "pool-map",
+        "multiprocessing.Pool map, results in order",
+        make_multiprocessing_pool,
+        Dispatch.MAP,
+        POOL_OPTIONS,
+    ),
     _process_spec(
         "pool-imap",
         "multiprocessing.Pool imap_unordered, results as they complete",
         make_multiprocessing_pool,
         Dispatch.MAP_UNORDERED,
+        POOL_OPTIONS,
     ),
     _process_spec(
         "pool-async",
         "multiprocessing.Pool apply_async() per chunk of tasks, AsyncResult behind a future",
         make_multiprocessing_pool,
         Dispatch.SUBMIT,
+        POOL_OPTIONS,
     ),
 )
 

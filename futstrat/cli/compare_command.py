@@ -9,7 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from futstrat.cli.output import fail, inform, keep_elsewhere_and_say, warn
-from futstrat.cli.run_command import add_run_options, file_name, positive_int, whole_number_at_least
+from futstrat.cli.run_command import (
+    add_run_options,
+    file_name,
+    positive_int,
+    run_options_of,
+    strategy_options_of,
+    whole_number_at_least,
+)
 from futstrat.cli.termination import EXIT_TERMINATED, sigterm_received
 from futstrat.errors import UsageError
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
@@ -107,12 +114,8 @@ def handle(args: argparse.Namespace) -> int:
         args.workload,
         split_names(args.strategies),
         split_names(args.sharing),
-        workers=args.workers,
         params=parse_assignments(args.param),
-        start_method=args.start_method,
-        timeout=args.timeout,
-        task_timeout=args.task_timeout,
-        chunksize=args.chunksize,
+        options=run_options_of(args),
     )
     runnable = [c for c in contenders if not c.refused]
     if not runnable:
@@ -158,6 +161,7 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
         "timeout": args.timeout,
         "task_timeout": args.task_timeout,
         "chunksize": "auto" if args.chunksize is None else args.chunksize,
+        "options": strategy_options_of(args),
         "repeat": args.repeat,
         "warmup": args.warmup,
         "by": args.by,

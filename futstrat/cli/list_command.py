@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from futstrat.cli.output import print_json, table
-from futstrat.model import SharingSpec, StrategySpec, Workload
+from futstrat.model import Param, SharingSpec, StrategySpec, Workload
 from futstrat.plugins import get_host
 
 
@@ -44,6 +44,16 @@ def workload_capabilities(workload: Workload) -> list[str]:
     return caps
 
 
+def describe_param(param: Param) -> dict[str, Any]:
+    """A workload's parameter or a strategy's option, as ``futstrat list`` shows it."""
+    described = {"name": param.name, "type": param.kind.__name__, "default": param.default, "help": param.help}
+    if param.minimum is not None:
+        described["minimum"] = param.minimum
+    if param.maximum is not None:
+        described["maximum"] = param.maximum
+    return described
+
+
 def describe_all() -> dict[str, list[dict[str, Any]]]:
     registry = get_host().registry
     return {
@@ -53,9 +63,7 @@ def describe_all() -> dict[str, list[dict[str, Any]]]:
                 "description": w.description,
                 "plugin": registry.workloads.plugin_of(w.name),
                 "capabilities": workload_capabilities(w),
-                "params": [
-                    {"name": p.name, "type": p.kind.__name__, "default": p.default, "help": p.help} for p in w.params
-                ],
+                "params": [describe_param(p) for p in w.params],
             }
             for w in registry.workloads.items()
         ],
@@ -65,6 +73,8 @@ def describe_all() -> dict[str, list[dict[str, Any]]]:
                 "description": s.description,
                 "plugin": registry.strategies.plugin_of(s.name),
                 "capabilities": strategy_capabilities(s),
+                "start_methods": None if s.start_methods is None else list(s.start_methods),
+                "options": [describe_param(p) for p in s.params],
             }
             for s in registry.strategies.items()
         ],
@@ -92,9 +102,12 @@ def handle(args: argparse.Namespace) -> int:
         for entry in described[key]:
             rows.append([entry["name"], entry["description"]])
             rows.append(["", "  " + ", ".join(entry["capabilities"])])
-            if entry.get("params"):
-                params = ", ".join(f"{p['name']}={_default(p['default'])}" for p in entry["params"])
-                rows.append(["", f"  params: {params}"])
+            if entry.get("start_methods"):
+                rows.append(["", f"  start methods: {', '.join(entry['start_methods'])}"])
+            for kind in ("params", "options"):
+                if entry.get(kind):
+                    values = ", ".join(f"{p['name']}={_default(p['default'])}" for p in entry[kind])
+                    rows.append(["", f"  {kind}: {values}"])
         blocks.append(f"{title}\n" + table(rows, ["name", "description"]))
     print("\n\n".join(blocks))
     return 0

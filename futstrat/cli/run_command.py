@@ -11,6 +11,7 @@ from futstrat.cli.output import print_json
 from futstrat.errors import UsageError
 from futstrat.model import Check, RunReport, RunStatus
 from futstrat.numbers import parse_real, parse_whole
+from futstrat.options import RunOptions
 from futstrat.params import parse_assignments
 from futstrat.report.answer import answer_lines
 from futstrat.runner import DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, execute, plan_run
@@ -93,6 +94,35 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="process strategies: kill the worker of a task that runs longer than this",
     )
+    add_strategy_option(parser)
+
+
+def add_strategy_option(parser: argparse.ArgumentParser) -> None:
+    """``--option name=value``: a strategy's own option, declared in its ``params`` (see futstrat list)."""
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a strategy option, e.g. address=tcp://host:8786 (repeatable; 'futstrat list' shows each strategy's)",
+    )
+
+
+def strategy_options_of(args: argparse.Namespace) -> dict[str, str]:
+    """The ``--option`` assignments by name, as given."""
+    return parse_assignments(args.option, flag="--option", noun="option", example="maxtasksperchild=100")
+
+
+def run_options_of(args: argparse.Namespace) -> RunOptions:
+    """The run options the command line gives, checked in one place."""
+    return RunOptions(
+        workers=args.workers,
+        start_method=args.start_method,
+        timeout=args.timeout,
+        task_timeout=args.task_timeout,
+        chunksize=args.chunksize,
+        strategy_options=strategy_options_of(args),
+    )
 
 
 def add_parser(subparsers: Any) -> None:
@@ -117,12 +147,8 @@ def handle(args: argparse.Namespace) -> int:
         workload,
         args.strategy,
         sharing=args.sharing,
-        workers=args.workers,
         params=parse_assignments(args.param),
-        start_method=args.start_method,
-        timeout=args.timeout,
-        task_timeout=args.task_timeout,
-        chunksize=args.chunksize,
+        options=run_options_of(args),
     )
     if sys.stderr.isatty() and not args.json:
         print(f"running {plan.label} on {_workers(plan.running_workers)} ...", file=sys.stderr)

@@ -298,7 +298,7 @@ class RunExecution:
         if plan.workload.needs_peer_futures:
             self.board = PeerFutureBoard()
             extra = {"peers": self.board}
-        config = ExecutorConfig(plan.workers, plan.start_method, deadline=deadline)
+        config = ExecutorConfig(plan.workers, plan.start_method, deadline=deadline, options=plan.strategy_options)
         if crosses and plan.strategy.supports_initializer:
             # A strategy that starts its workers its own way gets a tracker made for spawn, whose lock,
             # unlike fork's, can also reach a worker that is a fresh interpreter.
@@ -311,9 +311,12 @@ class RunExecution:
                 initialize_worker,
                 (self.tracker.worker_arguments(), then, then_args),
                 deadline=deadline,
+                options=plan.strategy_options,
             )
         elif installer is not None:
-            config = ExecutorConfig(plan.workers, plan.start_method, *installer, deadline=deadline)
+            config = ExecutorConfig(
+                plan.workers, plan.start_method, *installer, deadline=deadline, options=plan.strategy_options
+            )
         self.executor = plan.strategy.factory(config)
         return extra
 

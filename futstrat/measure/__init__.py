@@ -16,6 +16,7 @@ from futstrat.measure.contenders import ALL, Contender, plan_contenders
 from futstrat.measure.load import CpuUse
 from futstrat.measure.stats import Ratio, Summary
 from futstrat.measure.trials import DEFAULT_REPEAT, DEFAULT_WARMUP, Measurement, Trial, TrialObserver, measure
+from futstrat.options import RunOptions, options_from
 from futstrat.plugins import PluginHost
 
 
@@ -28,23 +29,34 @@ def compare(
     params: Mapping[str, Any] | None = None,
     start_method: str | None = None,
     timeout: float | None = None,
+    task_timeout: float | None = None,
     chunksize: int | None = None,
+    strategy_options: Mapping[str, Any] | None = None,
+    options: RunOptions | None = None,
     repeat: int = DEFAULT_REPEAT,
     warmup: int = DEFAULT_WARMUP,
     figure: str = "total",
     host: PluginHost | None = None,
     observer: TrialObserver | None = None,
 ) -> Comparison:
-    """Plan every strategy x sharing combination, measure those not refused, and analyse the samples."""
+    """Plan every strategy x sharing combination, measure those not refused, and analyse the samples.
+
+    The run options come as ``options=RunOptions(...)`` or as the loose keywords, not both.
+    """
     contenders = plan_contenders(
         workload,
         strategies,
         sharing,
-        workers=workers,
         params=params,
-        start_method=start_method,
-        timeout=timeout,
-        chunksize=chunksize,
+        options=options_from(
+            options,
+            workers=workers,
+            start_method=start_method,
+            timeout=timeout,
+            task_timeout=task_timeout,
+            chunksize=chunksize,
+            strategy_options=strategy_options,
+        ),
         host=host,
     )
     measurement = measure(contenders, repeat=repeat, warmup=warmup, host=host, observer=observer)

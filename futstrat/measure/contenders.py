@@ -8,6 +8,8 @@ from typing import Any
 from attrs import frozen
 
 from futstrat.errors import RefusedError, UnknownNameError, UsageError
+from futstrat.model import StrategySpec
+from futstrat.options import RunOptions, options_from
 from futstrat.plugins import PluginHost, get_host
 from futstrat.runner import RunPlan, plan_run
 
@@ -69,54 +71,64 @@ def plan_contenders(
     timeout: float | None = None,
     task_timeout: float | None = None,
     chunksize: int | None = None,
+    strategy_options: Mapping[str, Any] | None = None,
+    options: RunOptions | None = None,
     host: PluginHost | None = None,
 ) -> list[Contender]:
     """Plan each strategy x sharing backend; ``None`` means every strategy, and each one's default sharing.
 
     Unknown names and bad parameters raise ``UsageError`` at once: those are typing mistakes, not
-    combinations to report on.
+    combinations to report on. A strategy option goes to the strategies that declare it; one that no
+    chosen strategy declares is such a mistake.
     """
+    options = options_from(
+        options,
+        workers=workers,
+        start_method=start_method,
+        timeout=timeout,
+        task_timeout=task_timeout,
+        chunksize=chunksize,
+        strategy_options=strategy_options,
+    )
     host = host or get_host()
     registry = host.registry
     strategy_names = resolve_names(strategies, registry.strategies.names(), "strategy") or registry.strategies.names()
     sharing_names: Iterable[str | None] = resolve_names(sharing, registry.sharing.names(), "sharing backend") or [None]
     sharing_list = list(sharing_names)
+    specs = [registry.strategies.get(name) for name in strategy_names]
+    check_options_are_declared(options.strategy_options, specs)
     contenders: list[Contender] = []
-    for strategy in strategy_names:
+    for spec in specs:
+        own = options.replace(strategy_options=options_declared_by(spec, options.strategy_options))
         for backend in sharing_list:
-            contenders.append(
-                _plan_one(
-                    workload, strategy, backend, workers, params, start_method, timeout, task_timeout, chunksize, host
-                ),
-            )
+            contenders.append(_plan_one(workload, spec.name, backend, params, own, host))
     return contenders
+
+
+def options_declared_by(spec: StrategySpec, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The strategy options among ``given`` that ``spec`` declares."""
+    declared = {param.name for param in spec.params}
+    return {name: value for name, value in given.items() if name in declared}
+
+
+def check_options_are_declared(given: Mapping[str, Any], specs: Sequence[StrategySpec]) -> None:
+    """An option that none of the chosen strategies declares is a typing mistake: say which ones exist."""
+    declared = {param.name: spec.name for spec in specs for param in spec.params}
+    for name in given:
+        if name not in declared:
+            raise UnknownNameError("option", name, declared, owner="the chosen strategies")
 
 
 def _plan_one(
     workload: str,
     strategy: str,
     sharing: str | None,
-    workers: int | None,
     params: Mapping[str, Any] | None,
-    start_method: str | None,
-    timeout: float | None,
-    task_timeout: float | None,
-    chunksize: int | None,
+    options: RunOptions,
     host: PluginHost,
 ) -> Contender:
     try:
-        plan = plan_run(
-            workload,
-            strategy,
-            sharing=sharing,
-            workers=workers,
-            params=params,
-            start_method=start_method,
-            timeout=timeout,
-            task_timeout=task_timeout,
-            chunksize=chunksize,
-            host=host,
-        )
+        plan = plan_run(workload, strategy, sharing=sharing, params=params, options=options, host=host)
     except RefusedError as exc:
         return Contender(exc.workload, strategy, sharing, None, tuple(exc.reasons))
     return Contender(plan.workload.name, plan.strategy.name, plan.sharing.name, plan)

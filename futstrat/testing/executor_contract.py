@@ -126,7 +126,10 @@ class ExecutorContract:
 
     # -- helpers -------------------------------------------------------------------------------------
     def start(self, spec: StrategySpec, **config: Any) -> Executor:
-        settings: dict[str, Any] = {"workers": self.workers, "start_method": self.start_method, **config}
+        from futstrat.start_methods import resolve_start_method
+
+        method = None if spec.start_methods is None else resolve_start_method(self.start_method, spec.start_methods)
+        settings: dict[str, Any] = {"workers": self.workers, "start_method": method, **config}
         return spec.factory(ExecutorConfig(**settings))
 
     def saturate(self, executor: Executor, gate: Gate) -> list[Future[Any]]:
@@ -162,7 +165,7 @@ class ExecutorContract:
         assert callable(spec.factory), "the spec's factory must be callable"
         if spec.chunksize is not None:
             assert spec.chunksize >= 1, "a chunk size must be at least 1"
-        if spec.uses_start_method:
+        if spec.start_methods is not None:
             assert spec.crosses_processes, "only a strategy that starts processes can use a start method"
 
     # -- submit and result ----------------------------------------------------------------------------
@@ -534,8 +537,10 @@ class ExecutorContract:
 
     @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
     def test_start_method_is_honoured(self, spec: StrategySpec, method: str) -> None:
-        if not spec.uses_start_method:
-            pytest.skip(f"{spec.name} does not use a start method (uses_start_method=False)")
+        if spec.start_methods is None:
+            pytest.skip(f"{spec.name} does not use a start method (start_methods=None)")
+        if method not in spec.start_methods:
+            pytest.skip(f"{spec.name} declares the start methods {', '.join(spec.start_methods)}, not {method}")
         if method not in multiprocessing.get_all_start_methods():
             pytest.skip(f"this platform has no {method!r} start method")
         token = f"installed under {method}"

@@ -19,7 +19,7 @@ from futstrat.errors import RefusedError, UnknownNameError, UsageError
 from futstrat.model import ExecutorConfig, StrategySpec, Workload
 from futstrat.plugins import PluginHost, get_host
 from futstrat.registry import Catalogue
-from futstrat.start_methods import start_method_or_default
+from futstrat.start_methods import resolve_start_method, start_method_or_default
 from futstrat.testing.bounded import close_executor
 from futstrat.testing.case import StrategyCase
 from futstrat.testing.settings import shutdown_patience
@@ -43,9 +43,16 @@ class Selection:
     start_methods: tuple[str, ...]
     #: Plugins that failed to load, so that a strategy missing from the matrix is explained.
     problems: tuple[str, ...]
+    #: With no start method chosen: each chosen strategy whose own default (the first method it
+    #: declares) is not the platform's, with the method its cells run under.
+    own_defaults: tuple[tuple[str, str], ...] = ()
 
     def header_lines(self) -> list[str]:
-        methods = ", ".join(self.start_methods) or f"{start_method_or_default(None)} (the default)"
+        methods = ", ".join(self.start_methods)
+        if not methods:
+            methods = f"{start_method_or_default(None)} (the default)"
+            if self.own_defaults:
+                methods = methods[:-1] + "; " + ", ".join(f"{m} for {name}" for name, m in self.own_defaults) + ")"
         lines = [
             f"futstrat matrix: strategies {', '.join(self.strategies) or 'none'};"
             f" sharing {', '.join(self.sharing) or 'none'}; start method {methods}"
@@ -113,7 +120,13 @@ def build_selection(config: pytest.Config) -> Selection:
             offered = ", ".join(available)
             raise UsageError(f"--futstrat-start-method: unknown start method {method!r} (this platform has {offered})")
     problems = tuple(f"plugin {info.name!r} was skipped: {info.error}" for info in host.problems)
-    return Selection(strategies, sharing, tuple(dict.fromkeys(methods)), problems)
+    own_defaults: list[tuple[str, str]] = []
+    if not methods:
+        for name in strategies:
+            declared = host.registry.strategies.get(name).start_methods
+            if declared is not None and resolve_start_method(None, declared) != start_method_or_default(None):
+                own_defaults.append((name, resolve_start_method(None, declared)))
+    return Selection(strategies, sharing, tuple(dict.fromkeys(methods)), problems, tuple(own_defaults))
 
 
 def selection(config: pytest.Config) -> Selection:
@@ -186,8 +199,19 @@ def _narrow(
     return [name for name in available if (keep is None or name in keep) and name not in drop]
 
 
-def _methods_for(uses_start_method: bool, chosen: Selection) -> tuple[str | None, ...]:
-    return chosen.start_methods if uses_start_method and chosen.start_methods else (None,)
+def _methods_for(spec: StrategySpec, sharing_starts: bool, chosen: Selection) -> tuple[str | None, ...]:
+    """The start methods of a strategy's cells, each resolved as a run resolves it (None: none used)."""
+    if spec.start_methods is None and not sharing_starts:
+        return (None,)
+    if chosen.start_methods:
+        return chosen.start_methods
+    return (resolve_start_method(None, spec.start_methods),)
+
+
+def _unsupported(spec: StrategySpec, method: str | None) -> str | None:
+    if method is None or spec.start_methods is None or method in spec.start_methods:
+        return None
+    return f"{spec.name!r} supports the start methods {', '.join(spec.start_methods)}, not {method}"
 
 
 def _vet(cell: Cell, host: PluginHost) -> str | None:
@@ -211,7 +235,7 @@ def _vet(cell: Cell, host: PluginHost) -> str | None:
 
 
 def _param(cell: Cell, cell_id: str, host: PluginHost) -> Any:
-    reason = _vet(cell, host)
+    reason = _unsupported(host.registry.strategies.get(cell.strategy), cell.start_method) or _vet(cell, host)
     marks = [pytest.mark.skip(reason=reason)] if reason else []
     return pytest.param(cell, id=cell_id, marks=marks)
 
@@ -229,8 +253,8 @@ def cells(fixture: str, chosen: Selection, choice: MarkerChoice) -> list[Any]:
     for name in _narrow(chosen.strategies, choice.strategies, choice.exclude, registry.strategies):
         spec: StrategySpec = registry.strategies.get(name)
         for backend in backends:
-            starts = spec.uses_start_method or (backend is not None and registry.sharing.get(backend).uses_start_method)
-            for method in _methods_for(starts, chosen):
+            sharing_starts = backend is not None and registry.sharing.get(backend).uses_start_method
+            for method in _methods_for(spec, sharing_starts, chosen):
                 cell = Cell(name, backend, method, choice.workers, choice.workload)
                 parts = [name, backend, method if several_methods else None]
                 params.append(_param(cell, "-".join(part for part in parts if part), host))

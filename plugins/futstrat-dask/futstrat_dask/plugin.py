@@ -8,24 +8,33 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
+from typing import Any
 
 import futstrat
-from futstrat import Combination, ExecutorConfig, SharingSpec, StrategySpec
+from futstrat import Combination, ExecutorConfig, Param, SharingSpec, StrategySpec
 from futstrat_dask.executor import CONNECT_SECONDS, DaskExecutor
-from futstrat_dask.shared_counter import ADDRESS_ENV, open_scheduler_counter
+from futstrat_dask.shared_counter import ADDRESS_ENV, open_scheduler_counter, remember_address
 
 DASK = "dask"
+#: ``--option address=tcp://HOST:PORT``: the scheduler to connect to.
+ADDRESS = "address"
 
 
-def scheduler_address() -> str | None:
-    """The scheduler to connect to, from the environment; None means a local cluster per run."""
+def scheduler_address(options: Mapping[str, Any] | None = None) -> str | None:
+    """The scheduler to connect to: the ``address`` option, else the environment's; None means a local
+    cluster per run."""
+    given = (options or {}).get(ADDRESS)
+    if given is not None and given.strip():
+        return str(given).strip()
     return os.environ.get(ADDRESS_ENV, "").strip() or None
 
 
 def make_dask_executor(config: ExecutorConfig) -> Executor:
-    return DaskExecutor(config.workers, address=scheduler_address(), connect_seconds=connect_seconds(config))
+    address = scheduler_address(config.options)
+    remember_address(address)
+    return DaskExecutor(config.workers, address=address, connect_seconds=connect_seconds(config))
 
 
 def connect_seconds(config: ExecutorConfig) -> float:
@@ -42,11 +51,20 @@ def connect_seconds(config: ExecutorConfig) -> float:
 
 DASK_STRATEGY = StrategySpec(
     name=DASK,
-    description="a dask.distributed Client's executor: a local cluster, or the scheduler at $" + ADDRESS_ENV,
+    description="a dask.distributed Client's executor: a local cluster, or the scheduler at --option address",
     factory=make_dask_executor,
     crosses_processes=True,
     supports_initializer=False,
     pickles_with_stdlib=False,  # dask sends tasks with cloudpickle
+    # No start_methods: dask's nannies start the workers, so futstrat refuses a --start-method for it.
+    params=(
+        Param(
+            ADDRESS,
+            str,
+            None,
+            f"tcp://HOST:PORT of a running dask scheduler (default: ${ADDRESS_ENV}, else a local cluster per run)",
+        ),
+    ),
 )
 
 DASK_SHARING = SharingSpec(
@@ -65,15 +83,11 @@ def refusal_reason(combination: Combination) -> str | None:
                 f"sharing {sharing.name!r} is raw shared memory, which does not cross machines: dask's workers"
                 f" may run anywhere the scheduler reaches; use --sharing {DASK}"
             )
-        if sharing.uses_start_method and scheduler_address() is not None:
+        address = scheduler_address(combination.options)
+        if sharing.uses_start_method and address is not None:
             return (
                 f"sharing {sharing.name!r} serves its proxies from this machine, with this process's key, and"
-                f" the workers of the cluster at ${ADDRESS_ENV} cannot use them: use --sharing {DASK}"
-            )
-        if combination.start_method is not None and not sharing.uses_start_method:
-            return (
-                f"{DASK!r} workers are started by dask (its nannies spawn them), so --start-method"
-                f" {combination.start_method} cannot apply: leave it out"
+                f" the workers of the cluster at {address} cannot use them: use --sharing {DASK}"
             )
     elif sharing.name == DASK and sharing.open is open_scheduler_counter:
         return (

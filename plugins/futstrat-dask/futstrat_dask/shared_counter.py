@@ -22,8 +22,18 @@ from futstrat_dask.connecting import check_scheduler_answers, recently_silent
 LOCK_WAIT_SECONDS = 120.0
 #: How long tidying up after a run may spend connecting to the scheduler again.
 TIDY_SECONDS = 5.0
-#: ``tcp://HOST:PORT`` of a running dask scheduler; without it each run starts a local cluster.
+#: ``tcp://HOST:PORT`` of a running dask scheduler, when the ``address`` option is not given; without
+#: either, each run starts a local cluster.
 ADDRESS_ENV = "FUTSTRAT_DASK_ADDRESS"
+
+#: The scheduler the ``dask`` strategy last connected to in this process (None: a local cluster), so
+#: that tidying up after a run reaches the same one, whether it came from the option or the environment.
+_last_address: list[str | None] = [None]
+
+
+def remember_address(address: str | None) -> None:
+    """Note the scheduler a run connects to, for the tidying up after it."""
+    _last_address[0] = address
 
 
 class SchedulerCell:
@@ -189,8 +199,9 @@ def _quietly(forget: Callable[[Any], None], client: Any) -> None:
 
 @contextlib.contextmanager
 def _client_for_tidying() -> Iterator[Any]:
-    """This process's current dask client, else a short-lived one to the scheduler at the address in
-    the environment, else None; the client is current while the caller uses it."""
+    """This process's current dask client, else a short-lived one to the scheduler the run connected to
+    (or the one at the address in the environment), else None; the client is current while the caller
+    uses it."""
     from distributed import Client, get_client
 
     try:
@@ -201,7 +212,7 @@ def _client_for_tidying() -> Iterator[Any]:
         with client.as_current():
             yield client
         return
-    address = os.environ.get(ADDRESS_ENV, "").strip()
+    address = _last_address[0] or os.environ.get(ADDRESS_ENV, "").strip()
     client = None
     if address and not recently_silent(address):
         # Asked first, because a client waits for ever on a listener that never answers.

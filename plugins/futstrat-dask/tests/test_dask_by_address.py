@@ -67,6 +67,40 @@ def test_the_command_line_counts_exactly_on_the_cluster(scheduler_address):
     assert "100 of 100 increments counted" in completed.stdout
 
 
+def test_the_address_option_reaches_the_cluster_and_wins_over_the_environment(monkeypatch, scheduler_address):
+    monkeypatch.setenv(ADDRESS_ENV, "tcp://127.0.0.1:9")  # nothing listens there
+    report = futstrat.run(
+        "counter",
+        "dask",
+        sharing="dask",
+        workers=2,
+        params={"increments": 30},
+        strategy_options={"address": scheduler_address},
+        timeout=RUN_TIMEOUT,
+    )
+    assert report.status is RunStatus.PASSED, (report.error, report.traceback)
+    assert report.value == 60
+
+
+def test_manager_sharing_is_refused_for_a_cluster_named_by_the_option(monkeypatch):
+    monkeypatch.delenv(ADDRESS_ENV, raising=False)
+    with pytest.raises(RefusedError) as caught:
+        futstrat.plan_run(
+            "counter", "dask", sharing="manager", workers=2, strategy_options={"address": "tcp://127.0.0.1:9"}
+        )
+    assert any("cluster at tcp://127.0.0.1:9 cannot use them" in r for r in caught.value.reasons), caught.value.reasons
+
+
+def test_the_command_line_takes_the_address_as_an_option(monkeypatch, scheduler_address):
+    monkeypatch.delenv(ADDRESS_ENV, raising=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "futstrat", "run", "pi", "--strategy", "dask", "--workers", "2",
+         "--param", "n=10000", "--timeout", "90", "--option", f"address={scheduler_address}"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
 @pytest.fixture
 def silent_listener() -> Iterator[str]:
     """The address of a socket on 127.0.0.1 that accepts connections and never says a word."""

@@ -216,7 +216,9 @@ class ReusedLokyExecutor(Executor):
     pool when it broke). With one, the pool is this run's alone: futstrat's worker initializer carries
     the run's task tracker (shared memory made for that run), makes each worker lead a process group
     of its own and ends it with its parent, so that a dead worker's report can name its task and the
-    processes a task started can be killed with its worker. loky reuses its pool only for the same
+    processes a task started can be killed with its worker. With ``reuse=False`` the handle starts
+    fresh workers and stops them at ``shutdown()``, as it does with an initializer. loky reuses its
+    pool only for the same
     arguments, so the next run's tracker starts a fresh pool anyway, and ``shutdown()`` stops the
     workers instead of leaving them to wait for a run that cannot use them. ``terminate()`` kills the
     workers in both cases. Every worker also gets this plugin's own initializer, which watches the
@@ -230,12 +232,14 @@ class ReusedLokyExecutor(Executor):
         idle_timeout: float = REUSABLE_IDLE_SECONDS,
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
+        reuse: bool = True,
     ) -> None:
         run_initargs = _PickledByMultiprocessing(tuple(initargs)) if initializer is not None else ()
         self._pool: Any = loky.get_reusable_executor(
             max_workers=workers,
             context=LOKY_START_METHOD,
             timeout=idle_timeout,
+            reuse="auto" if reuse else False,
             env=_quiet_environment(),
             initializer=prepare_worker,
             initargs=(os.getpid(), None, initializer, run_initargs),
@@ -245,7 +249,8 @@ class ReusedLokyExecutor(Executor):
         self._lock = threading.Lock()
         self._futures: set[Future[Any]] = set()
         self._shutdown = False
-        self._owns_pool = initializer is not None
+        # Not reused, the pool is this run's alone, as it is with an initializer: shutdown() stops it.
+        self._owns_pool = initializer is not None or not reuse
         self.start_method = LOKY_START_METHOD
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:

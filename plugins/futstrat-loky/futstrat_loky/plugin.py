@@ -9,8 +9,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 
 import futstrat
-from futstrat import Combination, ExecutorConfig, StrategySpec
-from futstrat_loky.executors import LokyPoolExecutor, ReusedLokyExecutor
+from futstrat import Combination, ExecutorConfig, Param, StrategySpec
+from futstrat_loky.executors import REUSABLE_IDLE_SECONDS, LokyPoolExecutor, ReusedLokyExecutor
 
 LOKY = "loky"
 LOKY_REUSABLE = "loky-reusable"
@@ -26,7 +26,34 @@ def make_loky_pool(config: ExecutorConfig) -> Executor:
 
 
 def make_reused_loky(config: ExecutorConfig) -> Executor:
-    return ReusedLokyExecutor(config.workers, initializer=config.initializer, initargs=config.initargs)
+    options = config.options
+    return ReusedLokyExecutor(
+        config.workers,
+        idle_timeout=options.get(IDLE_TIMEOUT, REUSABLE_IDLE_SECONDS),
+        initializer=config.initializer,
+        initargs=config.initargs,
+        reuse=options.get(REUSE, True),
+    )
+
+
+#: ``reuse=false``: start fresh workers and stop them at shutdown instead of keeping them for the next
+#: caller. A run's pool is its own anyway (its workers carry the run's task tracker), so the options
+#: matter where the pool can be reused: ``futstrat.open_executor("loky-reusable", options={...})``.
+REUSE = "reuse"
+#: ``idle_timeout=SECONDS``: how long kept workers wait for the next caller before they exit.
+IDLE_TIMEOUT = "idle_timeout"
+
+LOKY_REUSABLE_OPTIONS = (
+    Param(REUSE, bool, True, "keep the workers up for the next caller (false: fresh ones, stopped at shutdown)"),
+    Param(
+        IDLE_TIMEOUT,
+        float,
+        REUSABLE_IDLE_SECONDS,
+        "seconds kept workers wait for the next caller before they exit",
+        minimum=0.1,
+        maximum=24 * 3600,
+    ),
+)
 
 
 LOKY_STRATEGIES = (
@@ -35,7 +62,7 @@ LOKY_STRATEGIES = (
         description="loky.ProcessPoolExecutor, a pool of its own per run, one submit() per chunk of tasks",
         factory=make_loky_pool,
         crosses_processes=True,
-        uses_start_method=True,
+        start_methods=("fork", "spawn", "forkserver"),
         pickles_with_stdlib=False,  # loky sends tasks with cloudpickle
     ),
     StrategySpec(
@@ -46,6 +73,9 @@ LOKY_STRATEGIES = (
         # The run's initializer (the task tracker, raw shared memory) travels to the fork+exec'd workers
         # as they start, as under spawn; a run with one gets a pool of its own (see ReusedLokyExecutor).
         pickles_with_stdlib=False,
+        # It declares no start method (start_methods=None): loky starts its workers its own way, and
+        # futstrat itself refuses a --start-method for it.
+        params=LOKY_REUSABLE_OPTIONS,
     ),
 )
 
@@ -59,12 +89,6 @@ def refusal_reason(combination: Combination) -> str | None:
             f"sharing {combination.sharing.name!r} hands raw shared memory and locks to the workers through the"
             f" pool's initializer, made for the run's start method; {LOKY_REUSABLE!r} has none (its workers are"
             f" fresh interpreters loky starts its own way): use sharing 'manager', or strategy {LOKY!r}"
-        )
-    if combination.start_method is not None and not combination.sharing.uses_start_method:
-        return (
-            f"{LOKY_REUSABLE!r} always starts its workers with loky's own method (fork then exec of a fresh"
-            f" interpreter), so --start-method {combination.start_method} cannot apply: leave it out, or use"
-            f" strategy {LOKY!r}, which honours it"
         )
     return None
 

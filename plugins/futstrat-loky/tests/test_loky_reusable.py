@@ -10,6 +10,7 @@ from futstrat_loky.plugin import make_reused_loky
 from loky_tasks import SlowSecondTask, WorkerKiller, gone, own_pid
 
 import futstrat
+import futstrat.plugins
 from futstrat import ExecutorConfig, RefusedError, RunStatus
 from futstrat.testing import tasks
 
@@ -46,6 +47,24 @@ def test_the_next_run_reuses_the_same_workers(reused):
     assert second.reused is first.reused
     assert {second.submit(own_pid).result(timeout=30) for _ in range(6)} <= set(first.worker_pids)
     assert pids <= set(second.worker_pids)
+
+
+def test_the_reuse_option_false_gives_fresh_workers_stopped_at_shutdown(reused):
+    first = reused()
+    first.submit(own_pid).result(timeout=30)
+    first.shutdown(wait=True)
+    with futstrat.open_executor("loky-reusable", workers=2, options={"reuse": "false"}) as fresh:
+        assert fresh.reused is not first.reused  # type: ignore[attr-defined]
+        pids = {fresh.submit(own_pid).result(timeout=30) for _ in range(4)}
+        assert not pids & set(first.worker_pids)
+    assert all(gone(pid) for pid in pids)
+
+
+def test_the_options_are_declared_typed_and_bounded():
+    spec = futstrat.plugins.get_host().registry.strategies.get("loky-reusable")
+    assert {p.name for p in spec.params} == {"reuse", "idle_timeout"}
+    with pytest.raises(futstrat.UsageError, match=r"option idle_timeout must be at least 0\.1"):
+        futstrat.plan_run("pi", "loky-reusable", workers=1, strategy_options={"idle_timeout": 0})
 
 
 def test_a_handle_refuses_work_after_its_shutdown(reused):
@@ -119,7 +138,9 @@ def test_raw_shared_memory_is_refused_with_the_reason():
 def test_an_explicit_start_method_is_refused_with_the_reason():
     with pytest.raises(RefusedError) as caught:
         futstrat.plan_run("pi", "loky-reusable", workers=2, start_method="spawn")
-    assert any("loky's own method" in reason for reason in caught.value.reasons), caught.value.reasons
+    assert any("starts its worker processes its own way" in reason for reason in caught.value.reasons), (
+        caught.value.reasons
+    )
 
 
 def test_the_loky_strategy_is_not_refused_what_the_reusable_one_is():

@@ -22,7 +22,9 @@ def test_both_strategies_are_registered_by_this_plugin():
     assert strategies.plugin_of("loky") == "loky"
     assert strategies.get("loky").crosses_processes
     assert strategies.get("loky").uses_start_method
+    assert strategies.get("loky").start_methods == ("fork", "spawn", "forkserver")
     assert not strategies.get("loky-reusable").uses_start_method
+    assert strategies.get("loky-reusable").start_methods is None
 
 
 def test_futstrat_list_and_plugins_show_the_distribution():
