@@ -110,7 +110,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         with ctrl_c_raises_user_interrupt():
             if args.command != "plugins":
-                warn_about_plugin_problems()
+                warn_about_plugin_problems(debug=args.debug)
             with sigterm_as_interrupt():
                 code: int = args.handler(args)
             sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit

@@ -112,7 +112,7 @@ def build_selection(config: pytest.Config) -> Selection:
         if method not in available:
             offered = ", ".join(available)
             raise UsageError(f"--futstrat-start-method: unknown start method {method!r} (this platform has {offered})")
-    problems = tuple(f"plugin {info.name!r} was skipped: {info.error}" for info in host.problems)
+    problems = tuple(line for info in host.problems for line in info.problem_lines())
     return Selection(strategies, sharing, tuple(dict.fromkeys(methods)), problems)
 
 
