@@ -182,7 +182,7 @@ def _narrow(
     known = catalogue.names()
     for name in sorted((keep or frozenset()) | drop):
         if name not in known:
-            raise UsageError(f"futstrat marker: {UnknownNameError(catalogue.kind, name, known)}")
+            raise UsageError(f"futstrat marker: {catalogue.unknown(name)}")
     return [name for name in available if (keep is None or name in keep) and name not in drop]
 
 
