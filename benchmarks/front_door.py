@@ -9,12 +9,18 @@ Two sets, each timed side by side and rotated round-robin:
   article's function on a ``ProcessPoolExecutor`` in the same ranges, workers and start method, checked
   the same way. Target: a median ratio of at most 1.05.
 
+Every process runs as a user's does, with its compiled bytecode cached (kept in a folder of its own for
+the run, so an environment that turns the cache off, as PYTHONDONTWRITEBYTECODE does, does not make
+each process compile futstrat's modules anew); the warm-up round fills the cache.
+
     python benchmarks/front_door.py [--n 10000000] [--workers 2] [--repeat 9] [--start-method fork]
 """
 
 from __future__ import annotations
 
+import argparse
 import inspect
+import os
 import pathlib
 import shutil
 import subprocess
@@ -75,9 +81,16 @@ def write_handwritten(folder: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def process(*command: str) -> subprocess.CompletedProcess[str]:
+def with_bytecode_cache(folder: pathlib.Path) -> dict[str, str]:
+    """This environment, with Python's bytecode cache on and kept under ``folder``."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    return env
+
+
+def process(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
     """Run one whole process; it must succeed within a generous bound."""
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, env=env)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed with exit code {result.returncode}: {result.stderr.strip()}")
     return result
@@ -99,57 +112,61 @@ def check_difference(label: str, mine: list[float], theirs: list[float], allowan
 
 def main() -> int:
     args = pi_arguments(__doc__, default_repeat=9)
-    n, workers, method = args.n, args.workers, args.start_method
     futstrat = futstrat_command()
-    print(f"the command: {' '.join(futstrat)}")
-    python = sys.executable
+    print(f"the command: {'futstrat (the console script)' if len(futstrat) == 1 else 'python -m futstrat'}")
+    with tempfile.TemporaryDirectory(prefix="front-door-") as folder:
+        env = with_bytecode_cache(pathlib.Path(folder))
+        verdicts = [time_the_version(futstrat, env, args.repeat * VERSION_ROUNDS_PER_ROUND, args.warmup)]
+        script = write_handwritten(pathlib.Path(folder))
+        verdicts.append(time_a_run(futstrat, env, script, args))
+    return exit_code(verdicts)
 
+
+def time_the_version(futstrat: list[str], env: dict[str, str], repeat: int, warmup: int) -> Verdict:
     print("futstrat --version, whole processes:")
-    version_times, version_busy = time_side_by_side(
+    python = sys.executable
+    times, busy = time_side_by_side(
         {
-            "futstrat --version": lambda: process(*futstrat, "--version"),
-            "python -c 'import attrs, pluggy'": lambda: process(python, "-c", "import attrs, pluggy"),
-            "python -c pass": lambda: process(python, "-c", "pass"),
+            "futstrat --version": lambda: process(env, *futstrat, "--version"),
+            "python -c 'import attrs, pluggy'": lambda: process(env, python, "-c", "import attrs, pluggy"),
+            "python -c pass": lambda: process(env, python, "-c", "pass"),
         },
-        args.repeat * VERSION_ROUNDS_PER_ROUND,
-        args.warmup,
+        repeat,
+        warmup,
         show=False,
     )
-    print_medians(version_times)
-    verdicts = [
-        check_difference(
-            "futstrat --version - python importing attrs and pluggy",
-            version_times["futstrat --version"],
-            version_times["python -c 'import attrs, pluggy'"],
-            VERSION_ALLOWANCE_SECONDS,
-            version_busy,
-        )
-    ]
-    bare = summarize(version_times["python -c pass"]).median
-    print(f"  (python -c pass alone: {bare * 1000:.1f} ms)")
+    print_medians(times)
+    verdict = check_difference(
+        "futstrat --version - python importing attrs and pluggy",
+        times["futstrat --version"],
+        times["python -c 'import attrs, pluggy'"],
+        VERSION_ALLOWANCE_SECONDS,
+        busy,
+    )
+    print(f"  (python -c pass alone: {summarize(times['python -c pass']).median * 1000:.1f} ms)")
+    return verdict
 
+
+def time_a_run(futstrat: list[str], env: dict[str, str], script: pathlib.Path, args: argparse.Namespace) -> Verdict:
+    n, workers, method = args.n, args.workers, args.start_method
     print(f"futstrat run pi --strategy process, n={n:,}, whole processes:")
-    with tempfile.TemporaryDirectory(prefix="front-door-") as folder:
-        script = write_handwritten(pathlib.Path(folder))
-        run = [*futstrat, "run", "pi", "--strategy", "process", "--workers", str(workers)]
-        run += ["--start-method", method, "--param", f"n={n}"]
-        run_times, run_busy = time_side_by_side(
-            {
-                "futstrat run pi --strategy process": lambda: process(*run),
-                "hand-written ProcessPoolExecutor script": lambda: process(
-                    python, str(script), str(n), str(workers), method
-                ),
-            },
-            args.repeat,
-            args.warmup,
-        )
-    print_medians(run_times)
+    run = [*futstrat, "run", "pi", "--strategy", "process", "--workers", str(workers)]
+    run += ["--start-method", method, "--param", f"n={n}"]
+    handwritten = [sys.executable, str(script), str(n), str(workers), method]
+    times, busy = time_side_by_side(
+        {
+            "futstrat run pi --strategy process": lambda: process(env, *run),
+            "hand-written ProcessPoolExecutor script": lambda: process(env, *handwritten),
+        },
+        args.repeat,
+        args.warmup,
+    )
+    print_medians(times)
     print("futstrat / hand-written, ratio of medians [95% bootstrap interval]:")
     ratio = ratio_of_medians(
-        run_times["futstrat run pi --strategy process"], run_times["hand-written ProcessPoolExecutor script"]
+        times["futstrat run pi --strategy process"], times["hand-written ProcessPoolExecutor script"]
     )
-    verdicts.append(check_ratio("run pi --strategy process / hand-written script", ratio, RUN_TARGET, True, run_busy))
-    return exit_code(verdicts)
+    return check_ratio("run pi --strategy process / hand-written script", ratio, RUN_TARGET, True, busy)
 
 
 if __name__ == "__main__":
