@@ -21,16 +21,24 @@ class UsageError(FutstratError):
 
 
 class UnknownNameError(UsageError, LookupError):
-    """A workload, strategy, sharing backend or parameter name that is not registered."""
+    """A workload, strategy, sharing backend or parameter name that is not registered.
 
-    def __init__(self, kind: str, name: str, known: Iterable[str], owner: str = "") -> None:
-        self.kind, self.name = kind, name
+    ``reason`` says why the name is missing when that is known (its plugin was skipped, two plugins
+    registered it); ``note`` adds what may explain it (a skipped plugin that might have offered it).
+    """
+
+    def __init__(
+        self, kind: str, name: str, known: Iterable[str], owner: str = "", *, reason: str = "", note: str = ""
+    ) -> None:
+        self.kind, self.name, self.reason = kind, name, reason
         self.known = sorted(known)
         close = difflib.get_close_matches(name, self.known, n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close and not reason else ""
         listing = ", ".join(self.known) if self.known else "none"
         where = f" of {owner}" if owner else ""
-        super().__init__(f"unknown {kind} {name!r}{where}{hint} (known: {listing})")
+        why = f": {reason}" if reason else ""
+        more = f"; {note}" if note else ""
+        super().__init__(f"unknown {kind} {name!r}{where}{why}{hint} (known: {listing}){more}")
 
 
 class ParamError(UsageError, ValueError):

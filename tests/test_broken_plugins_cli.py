@@ -43,7 +43,8 @@ BAD_PLUGINS = textwrap.dedent(
         @staticmethod
         @futstrat.hookimpl
         def futstrat_register_workloads(register):
-            raise RuntimeError("cannot read my settings")
+            settings = {}
+            return settings["extra_workload"]
     """
 )
 
@@ -62,8 +63,7 @@ EXPECTED = {
     "bad-import": "failed to import module_that_is_not_there",
     "bad-misspelled": "implements unknown hook 'futstrat_register_strategie'",
     "bad-signature": "colour",
-    "bad-duplicate": "strategy 'thread' is registered twice",
-    "bad-raising": "cannot read my settings",
+    "bad-raising": "KeyError: 'extra_workload'",
 }
 
 
@@ -83,22 +83,70 @@ def futstrat(site: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]
     return run_futstrat(*args, env={"PYTHONPATH": path})
 
 
-def test_plugins_shows_each_problem(broken_site):
+#: Where the Raising plugin fails: its own file and line, which every report of it names.
+RAISING_LINE = BAD_PLUGINS.splitlines().index("""        return settings["extra_workload"]""") + 1
+RAISING_AT = f"bad_plugins.py:{RAISING_LINE}"
+
+
+def test_plugins_shows_each_problem_and_exits_with_1(broken_site):
     result = futstrat(broken_site, "plugins", "--json")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
     for name, words in EXPECTED.items():
         assert plugins[name]["distribution"] == "futstrat-bad-plugins"
         assert words in plugins[name]["error"], plugins[name]
-    text = futstrat(broken_site, "plugins").stdout
-    assert "plugin 'bad-raising' (bad_plugins:Raising) was skipped" in text
+    assert plugins["bad-duplicate"]["error"] is None
+    assert plugins["bad-duplicate"]["skipped_names"] == [
+        "strategy 'thread' is built in (from 'futstrat.builtin.strategies'), so this plugin's one is not used"
+    ]
+    assert plugins["bad-raising"]["location"] == str(broken_site / RAISING_AT)
+    result = futstrat(broken_site, "plugins")
+    assert result.returncode == 1
+    assert "plugin 'bad-raising' (bad_plugins:Raising) was skipped" in result.stdout
+    assert f"failed to register: KeyError: 'extra_workload' (at {broken_site / RAISING_AT})" in result.stdout
+    assert "plugin 'bad-duplicate' (bad_plugins:Duplicate) loaded, but not all of its names are used" in result.stdout
+    assert "Traceback" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [("--debug", "plugins"), ("plugins", "--debug")])
+def test_plugins_with_debug_shows_the_plugin_s_own_traceback(broken_site, args):
+    result = futstrat(broken_site, *args)
+    assert result.returncode == 1
+    assert "Traceback (most recent call last):" in result.stdout
+    assert f'File "{broken_site / "bad_plugins.py"}", line {RAISING_LINE}, in futstrat_register_workloads' in (
+        result.stdout
+    )
+
+
+def test_plugins_exits_with_0_when_every_plugin_loads(broken_site):
+    result = run_futstrat("plugins", env={"FUTSTRAT_PLUGINS": ""})
+    assert result.returncode == 0, result.stdout
+
+
+def test_other_commands_show_the_plugin_s_traceback_with_debug(broken_site):
+    result = futstrat(broken_site, "--debug", "list")
+    assert result.returncode == 0
+    assert "futstrat: warning: plugin 'bad-raising' was skipped: failed to register: KeyError: 'extra_workload'" in (
+        result.stderr
+    )
+    assert f'File "{broken_site / "bad_plugins.py"}", line {RAISING_LINE}, in futstrat_register_workloads' in (
+        result.stderr
+    )
+
+
+def test_asking_for_a_name_a_skipped_plugin_may_offer_says_it_was_skipped(broken_site):
+    result = futstrat(broken_site, "run", "pi", "--sharing", "file-lock")
+    assert result.returncode == 2
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("futstrat: error: unknown sharing backend 'file-lock' (known: manager, none, value); ")
+    assert "plugin 'bad-import', which may offer it, was skipped: failed to import module_that_is_not_there" in error
 
 
 def test_the_rest_keep_working_with_one_warning_line_each(broken_site):
     result = futstrat(broken_site, "run", "pi", "--strategy", "thread", "--param", "n=1000")
     assert result.returncode == 0
     warnings = [line for line in result.stderr.splitlines() if line.startswith("futstrat: warning: plugin")]
-    assert len(warnings) == len(EXPECTED)
+    assert len(warnings) == len(EXPECTED) + 1  # and one for the name bad-duplicate cannot have
     assert "Traceback" not in result.stderr
 
 

@@ -61,3 +61,67 @@ def test_the_command_s_entry_point_imports_nothing_of_the_commands():
     # A worker spawned by the ``futstrat`` command imports the command's main module, which imports this.
     imported = imported_in_a_fresh_interpreter("import futstrat.cli")
     assert imported <= {"futstrat", "futstrat.cli", "__future__"}, sorted(imported)
+
+
+# -- the command: each imports what it needs, not what the others do ------------------------------------
+
+#: What every command imports of the command line: the front door, its output helpers and its signals.
+FRONT_DOOR = {"futstrat.cli", "futstrat.cli.app", "futstrat.cli.output", "futstrat.cli.termination"}
+
+#: Each command's own command-line modules: its module, and the one whose options it shares.
+COMMAND_MODULES = {
+    "run": {"futstrat.cli.run_command"},
+    "compare": {"futstrat.cli.compare_command", "futstrat.cli.run_command"},
+    "diff": {"futstrat.cli.diff_command"},
+    "claims": {"futstrat.cli.claims_command", "futstrat.cli.run_command"},
+    "list": {"futstrat.cli.list_command"},
+    "plugins": {"futstrat.cli.plugins_command"},
+}
+
+#: What only measuring commands (compare, claims, diff) need: measuring, and the comparison reports.
+MEASURING = ("futstrat.measure", "futstrat.claims", "futstrat.report.jsonfile", "futstrat.report.comparison_view")
+
+COMMAND_LINE = """\
+from futstrat.cli.app import main
+try:
+    main({argv!r})
+except SystemExit:
+    pass
+"""
+
+
+def imported_by_the_command(*argv: str) -> set[str]:
+    """The modules that ``futstrat ARGV`` imports, run in a new interpreter (its output is dropped)."""
+    code = "import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+    code += "".join(f"    {line}\n" for line in COMMAND_LINE.format(argv=list(argv)).splitlines())
+    return imported_in_a_fresh_interpreter(code)
+
+
+def command_line_modules(imported: set[str]) -> set[str]:
+    return {name for name in imported if name == "futstrat.cli" or name.startswith("futstrat.cli.")}
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_MODULES))
+def test_each_command_imports_only_its_own_command_line_modules(command):
+    imported = command_line_modules(imported_by_the_command(command, "--help"))
+    assert COMMAND_MODULES[command] <= imported
+    assert imported <= FRONT_DOOR | COMMAND_MODULES[command], sorted(imported - FRONT_DOOR - COMMAND_MODULES[command])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("run", "pi", "--param", "n=1000"), ("list",), ("plugins",)],
+    ids=["run", "list", "plugins"],
+)
+def test_a_command_that_does_not_measure_imports_nothing_of_measuring(argv):
+    imported = imported_by_the_command(*argv)
+    assert f"futstrat.cli.{argv[0]}_command" in imported
+    measuring = sorted(name for name in imported if name.startswith(MEASURING))
+    assert not measuring, measuring
+
+
+def test_the_version_imports_no_command_and_no_dependency():
+    imported = imported_by_the_command("--version")
+    futstrat_modules = {name for name in imported if name.startswith("futstrat")}
+    assert futstrat_modules <= {"futstrat", "futstrat.cli", "futstrat.cli.app", "futstrat.cli.output"}
+    assert not imported & {"attr", "attrs", "pluggy"}, sorted(imported & {"attr", "attrs", "pluggy"})

@@ -1,36 +1,44 @@
-"""The ``futstrat`` command's parser and error handling: one module per subcommand, wired together here."""
+"""The ``futstrat`` command's parser and error handling: one module per subcommand, wired together here.
+
+A command imports only what it needs: the parser is built with the options of the one command the
+command line names (the others are bare names it never reaches), so ``futstrat run`` does not import
+what ``compare`` and ``claims`` measure and report with, and ``futstrat --version`` imports none of it.
+Whenever the command cannot be told from the command line at a glance (``--help``, a mistake), the
+whole parser is built, so help texts and error messages are those of the whole command.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import errno
+import importlib
 import os
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from futstrat import __version__
-from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
-from futstrat.cli import (
-    claims_command,
-    compare_command,
-    diff_command,
-    list_command,
-    plugins_command,
-    run_command,
-)
-from futstrat.cli.output import fail, warn, warn_about_plugin_problems
-from futstrat.cli.termination import EXIT_TERMINATED, sigterm_as_interrupt
-from futstrat.errors import FutstratError, UsageError
-from futstrat.interrupts import TerminatedBySignal, ctrl_c_raises_user_interrupt
-from futstrat.plugins import STRICT_ENV
+from futstrat.cli.output import fail, warn
 
-#: Each module offers ``add_parser(subparsers)``, which registers its subcommand and handler.
-COMMANDS = (run_command, compare_command, diff_command, claims_command, list_command, plugins_command)
+#: Each subcommand and its module, whose ``add_parser(subparsers)`` registers its options and handler.
+COMMANDS = {
+    "run": "futstrat.cli.run_command",
+    "compare": "futstrat.cli.compare_command",
+    "diff": "futstrat.cli.diff_command",
+    "claims": "futstrat.cli.claims_command",
+    "list": "futstrat.cli.list_command",
+    "plugins": "futstrat.cli.plugins_command",
+}
+
+#: The options of ``futstrat`` itself that take no value and may come before the command.
+FLAGS_BEFORE_COMMAND = frozenset({"--debug", "--strict"})
+
+#: The same as futstrat.plugins.STRICT_ENV, which this module does not import before it must.
+STRICT_ENV = "FUTSTRAT_STRICT"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -50,7 +58,23 @@ class _Parser(argparse.ArgumentParser):
         return super()._get_values(action, arg_strings)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def commands_to_load(argv: Sequence[str]) -> tuple[str, ...]:
+    """The commands whose modules parsing ``argv`` needs: the one it names when only futstrat's own
+    flags come before it, none for ``--version`` (which prints and ends the parsing before a command
+    is read), and every one otherwise (``--help`` lists them all; a mistake is told as by the whole
+    parser)."""
+    for arg in argv:
+        if arg in FLAGS_BEFORE_COMMAND:
+            continue
+        if arg == "--version":
+            return ()
+        return (arg,) if arg in COMMANDS else tuple(COMMANDS)
+    return tuple(COMMANDS)
+
+
+def build_parser(load: Collection[str] = tuple(COMMANDS)) -> argparse.ArgumentParser:
+    """The command's parser, with the options of the commands in ``load`` (by default all of them); any
+    other command is there by name only, for a command line that never reaches it."""
     parser = _Parser(
         prog="futstrat",
         description="Run a workload under a concurrency strategy, check the answer and measure the cost.",
@@ -60,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strict", action="store_true", help=f"make any plugin problem fatal (as {STRICT_ENV}=1 does)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for command in COMMANDS:
-        command.add_parser(subparsers)
+    for name, module in COMMANDS.items():
+        if name in load:
+            importlib.import_module(module).add_parser(subparsers)
+        else:
+            subparsers.add_parser(name)
     return parser
 
 
@@ -74,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The console script. A run whose threads could not be stopped must not keep the process alive:
     when such threads remain, the process ends itself once its output is written."""
     code = _main(argv)
+    from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX
+
     # Only the thread strategy's own workers at once: other threads (loky's pool manager, say) are
     # theirs to end at exit, and ending the process under them would skip their clean-up.
     stuck = [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX) and t.is_alive()]
@@ -103,14 +132,19 @@ def _end_process_if_exit_hangs(code: int) -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(commands_to_load(arguments)).parse_args(arguments)
+    from futstrat.cli.output import warn_about_plugin_problems
+    from futstrat.cli.termination import EXIT_TERMINATED, sigterm_as_interrupt
+    from futstrat.errors import FutstratError, UsageError
+    from futstrat.interrupts import TerminatedBySignal, ctrl_c_raises_user_interrupt
+
     if args.strict:
         os.environ[STRICT_ENV] = "1"
     try:
         with ctrl_c_raises_user_interrupt():
             if args.command != "plugins":
-                warn_about_plugin_problems()
+                warn_about_plugin_problems(debug=args.debug)
             with sigterm_as_interrupt():
                 code: int = args.handler(args)
             sys.stdout.flush()  # a closed pipe shows here, where it is handled, not at interpreter exit

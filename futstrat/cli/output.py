@@ -7,9 +7,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from futstrat.plugins import get_host
-from futstrat.report.files import keep_elsewhere
-
 
 def fail(message: str) -> None:
     print(f"futstrat: error: {message}", file=sys.stderr)
@@ -25,6 +22,8 @@ def inform(message: str) -> None:
 
 def keep_elsewhere_and_say(text: str, prefix: str) -> tuple[Callable[[str], None], str]:
     """After a report file could not be written, keep its JSON under a fresh name; what to say about it."""
+    from futstrat.report.files import keep_elsewhere
+
     kept = keep_elsewhere(text, prefix, ".json")
     if kept is None:
         return fail, "the results could not be saved anywhere else either (tried the current and the temporary folder)"
@@ -36,9 +35,15 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def warn_about_plugin_problems() -> None:
+def warn_about_plugin_problems(*, debug: bool = False) -> None:
+    """One warning line per problem of a plugin; ``debug`` adds the traceback of a plugin that raised."""
+    from futstrat.plugins import get_host
+
     for info in get_host().problems:
-        warn(f"plugin {info.name!r} was skipped: {info.error} (see 'futstrat plugins')")
+        for line in info.problem_lines():
+            warn(f"{line} (see 'futstrat plugins')")
+        if debug and info.traceback:
+            print(info.traceback, end="", file=sys.stderr)
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:

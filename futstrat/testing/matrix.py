@@ -119,7 +119,7 @@ def build_selection(config: pytest.Config) -> Selection:
         if method not in available:
             offered = ", ".join(available)
             raise UsageError(f"--futstrat-start-method: unknown start method {method!r} (this platform has {offered})")
-    problems = tuple(f"plugin {info.name!r} was skipped: {info.error}" for info in host.problems)
+    problems = tuple(line for info in host.problems for line in info.problem_lines())
     own_defaults: list[tuple[str, str]] = []
     if not methods:
         for name in strategies:
@@ -195,7 +195,7 @@ def _narrow(
     known = catalogue.names()
     for name in sorted((keep or frozenset()) | drop):
         if name not in known:
-            raise UsageError(f"futstrat marker: {UnknownNameError(catalogue.kind, name, known)}")
+            raise UsageError(f"futstrat marker: {catalogue.unknown(name)}")
     return [name for name in available if (keep is None or name in keep) and name not in drop]
 
 
