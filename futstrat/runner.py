@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
@@ -27,6 +26,9 @@ from futstrat.model import (
 from futstrat.plugins import PluginHost, get_host
 from futstrat.start_methods import start_method_or_default
 
+if TYPE_CHECKING:
+    from futstrat.measure.machine.cpus import UsableCpus
+
 #: The watchdog's bound on one run when the caller gives none.
 DEFAULT_TIMEOUT_SECONDS = 300.0
 #: A longer timeout is a typo, and past about 292 years the clocks a deadline is set on overflow.
@@ -36,11 +38,16 @@ MAX_WORKERS = 1024
 
 
 def usable_cpus() -> int:
-    """The CPUs this process may run on, which can be fewer than the machine has."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """The CPUs this process may use, which can be fewer than the machine has: the default worker count."""
+    return usable_cpus_and_source().count
+
+
+def usable_cpus_and_source() -> UsableCpus:
+    """The usable CPUs with the limit that decided them: affinity, a control group's quota or an override."""
+    # Imported here: futstrat.measure's package imports this module.
+    from futstrat.measure.machine.cpus import read_usable_cpus
+
+    return read_usable_cpus()
 
 
 @frozen
@@ -232,5 +239,6 @@ __all__ = [
     "plan_run",
     "run",
     "usable_cpus",
+    "usable_cpus_and_source",
     "vet",
 ]
