@@ -1,8 +1,8 @@
-"""The machine read honestly: CPU quotas, CPU speed and policy, free-threaded builds.
+"""The machine read honestly: CPU quotas, CPU speed and policy, free-threaded builds, steady cores.
 
 Every reader takes the root it reads from, so these tests build small fixture trees of ``/proc`` and
-``/sys`` files (no root, no real control group) and patch the interpreter's flags: nothing here depends on
-how fast this machine runs.
+``/sys`` files (no root, no real control group), patch the interpreter's flags, and give the steadiness
+figures by hand: nothing here depends on how fast this machine runs.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 
 from futstrat import runner
+from futstrat.cli import main
+from futstrat.measure import Contender, Trial, compare, measure, plan_contenders
+from futstrat.measure.analysis import analyse
+from futstrat.measure.diagnosis import unsteady_cores
 from futstrat.measure.machine import MachineFacts, machine_warnings, read_machine
 from futstrat.measure.machine.cpus import (
     AFFINITY,
@@ -33,6 +37,12 @@ from futstrat.measure.machine.cpus import (
 )
 from futstrat.measure.machine.frequency import CpuFacts, read_cpu_facts
 from futstrat.measure.machine.interpreter import InterpreterThreading, read_interpreter_threading
+from futstrat.measure.machine.steadiness import CoreSteadiness, CoreTimings, probe_cores
+from futstrat.report.comparison_shape import shape_problem
+from futstrat.report.comparison_view import render_comparison, verdict
+from futstrat.report.jsonfile import comparison_to_dict, load_json
+from tests.test_measure_analysis import FIVE, fake_measurement
+from tests.test_measure_trials import BOUND, TINY_PI
 
 
 def tree(root: Path, files: dict[str, str]) -> Path:
@@ -333,3 +343,164 @@ def test_the_header_names_the_machine():
         " governor performance, turbo off, GIL build"
     )
     assert read_machine().describe()  # the real machine reads without an error
+
+
+# -- steady cores --------------------------------------------------------------------------------------
+
+PROBES = (
+    CoreTimings(0, {0: 0.0010, 1: 0.0011}),
+    CoreTimings(1, {0: 0.0014, 1: 0.0010}),
+    CoreTimings(2, {0: 0.0012, 1: 0.0010}),
+)
+
+
+def test_the_spread_is_the_slowest_probe_over_the_fastest():
+    steadiness = CoreSteadiness(PROBES)
+    assert steadiness.spread == pytest.approx(0.4)
+    data = steadiness.to_dict()
+    assert data["spread"] == pytest.approx(0.4)
+    assert data["cpus"]["0"] == {"fastest": 0.0010, "median": 0.0012, "slowest": 0.0014, "spread": 0.4}
+    assert data["cpus"]["1"]["spread"] == pytest.approx(0.1)
+    assert [p["round"] for p in data["probes"]] == [0, 1, 2]
+    assert CoreSteadiness((CoreTimings(0, {0: 0.001}),)).spread is None
+
+
+def test_the_verdict_clause_only_when_the_cores_moved_more_than_the_difference_judged():
+    assert unsteady_cores(0.4, [0.12, 0.9]) == (
+        "this machine's cores changed speed by up to 40% during the run, more than the 12% difference"
+        " judged here: the host may have decided it"
+    )
+    assert unsteady_cores(0.05, [0.12]) is None
+    assert unsteady_cores(0.3, []) == (
+        "this machine's cores changed speed by up to 30% during the run, which can hide a difference as well as"
+        " make one"
+    )
+    assert unsteady_cores(0.05, []) is None
+    assert unsteady_cores(None, [0.12]) is None
+
+
+def with_probes(probes: tuple[CoreTimings, ...], machine: MachineFacts | None = None):
+    measurement = fake_measurement(FIVE)
+    measurement.core_timings = list(probes)
+    measurement.machine = machine
+    return analyse(measurement)
+
+
+def test_the_verdict_says_when_the_cores_changed_speed_more_than_the_ranking_s_differences():
+    comparison = with_probes(PROBES)
+    # process is 1.90x serial and thread 2.00x process: both differences are larger than 40%.
+    assert "cores changed speed" not in verdict(comparison)
+    unsteady = (CoreTimings(0, {0: 0.0010, 1: 0.0010}), CoreTimings(1, {0: 0.0025, 1: 0.0010}))
+    assert verdict(with_probes(unsteady)).endswith(
+        "; this machine's cores changed speed by up to 150% during the run, more than the 90% difference"
+        " judged here: the host may have decided it"
+    )
+    assert "cores changed speed" not in verdict(analyse(fake_measurement(FIVE)))  # not probed
+
+
+def test_the_report_header_and_the_json_carry_the_machine_and_the_cores(tmp_path):
+    comparison = with_probes(PROBES, facts())
+    lines = render_comparison(comparison).splitlines()
+    assert lines[1] == f"machine: {facts().describe()}; the cores' speed varied by up to 40% between rounds"
+    data = comparison_to_dict(comparison)
+    assert data["core_speeds"]["spread"] == pytest.approx(0.4)
+    assert data["metadata"]["cpus"]["source"] == AFFINITY
+    assert data["metadata"]["cpu"]["model"] == "Made-up CPU"
+    assert data["metadata"]["python"]["free_threaded_build"] is False
+    assert shape_problem(data) is None
+
+
+def test_files_from_before_the_machine_figures_are_still_accepted_and_a_wrong_one_is_named():
+    data = comparison_to_dict(analyse(fake_measurement(FIVE)))
+    assert data["core_speeds"] is None
+    del data["core_speeds"]
+    data["metadata"]["cpus"] = {"usable": 2, "online": 2}
+    del data["metadata"]["cpu"]
+    assert shape_problem(data) is None
+    data["core_speeds"] = [1, 2]
+    assert shape_problem(data) == "core_speeds should be an object or null, got a list"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pinning a thread needs Linux")
+def test_the_probe_times_the_loop_on_each_cpu_and_leaves_the_affinity_alone():
+    before = os.sched_getaffinity(0)
+    seen: list[set[int]] = []
+
+    def loop() -> float:
+        seen.append(os.sched_getaffinity(0))
+        return 0.001
+
+    timings = probe_cores(3, loop=loop, repeats=2)
+    assert timings == CoreTimings(3, dict.fromkeys(sorted(before), 0.001))
+    assert seen == [{cpu} for cpu in sorted(before) for _ in range(2)]
+    assert os.sched_getaffinity(0) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pinning a thread needs Linux")
+def test_a_cpu_that_cannot_be_used_is_left_out():
+    timings = probe_cores(0, cpus=[max(os.sched_getaffinity(0)) + 4096], loop=lambda: 0.001)
+    assert timings is None
+
+
+# -- probing between rounds ----------------------------------------------------------------------------
+
+
+class Events:
+    """The order of runs and probes."""
+
+    def __init__(self) -> None:
+        self.order: list[tuple[str, int]] = []
+
+    def probe(self, finished_round: int) -> CoreTimings:
+        self.order.append(("probe", finished_round))
+        return CoreTimings(finished_round, {0: 0.001})
+
+    def trial_starting(self, contender: Contender, warmup: bool, done: int, total: int) -> None:
+        pass
+
+    def trial_finished(self, trial: Trial, done: int, total: int) -> None:
+        self.order.append((trial.contender.strategy, trial.round))
+
+
+def test_the_cores_are_probed_before_the_first_round_and_between_rounds_never_inside_one():
+    contenders = plan_contenders("pi", ["serial", "thread"], workers=2, params=TINY_PI, timeout=BOUND)
+    events = Events()
+    measurement = measure(contenders, repeat=2, warmup=1, observer=events, core_probe=events.probe)
+    assert events.order == [
+        ("probe", 0),
+        ("serial", 1),
+        ("thread", 1),
+        ("probe", 1),
+        ("thread", 2),
+        ("serial", 2),
+        ("probe", 2),
+        ("serial", 3),
+        ("thread", 3),
+        ("probe", 3),
+    ]
+    assert [t.round for t in measurement.core_timings] == [0, 1, 2, 3]
+    assert measurement.machine is not None
+
+
+def test_the_probe_can_be_skipped():
+    contenders = plan_contenders("pi", ["serial"], workers=1, params=TINY_PI, timeout=BOUND)
+    assert measure(contenders, repeat=1, warmup=0, core_probe=None).core_timings == []
+    assert compare("pi", ["serial"], workers=1, params=TINY_PI, timeout=BOUND, repeat=1, warmup=0,
+                   probe_cores=False).core_steadiness is None  # fmt: skip
+
+
+@pytest.mark.parametrize("skip", [False, True], ids=["probed", "--no-core-probe"])
+def test_compare_records_the_cores_unless_told_not_to(tmp_path, capsys, skip):
+    path = tmp_path / "run.json"
+    args = ["compare", "pi", "--strategies", "serial", "--param", "n=2000", "--repeat", "1", "--warmup", "0"]
+    code = main([*args, "--json", str(path), *(["--no-core-probe"] if skip else [])])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "\nmachine: " in out
+    data = load_json(path)
+    assert data["settings"]["core_probe"] is not skip
+    if skip or not hasattr(os, "sched_setaffinity"):
+        assert data["core_speeds"] is None
+    else:
+        assert [p["round"] for p in data["core_speeds"]["probes"]] == [0, 1]
+        assert set(data["core_speeds"]["cpus"]) == {str(cpu) for cpu in os.sched_getaffinity(0)}

@@ -14,6 +14,7 @@ from typing import Any
 from futstrat.measure.analysis import FIGURES, Comparison, ContenderResult, analyse
 from futstrat.measure.contenders import ALL, Contender, plan_contenders
 from futstrat.measure.load import CpuUse
+from futstrat.measure.machine.steadiness import probe_cores as core_speed_probe
 from futstrat.measure.stats import Ratio, Summary
 from futstrat.measure.trials import DEFAULT_REPEAT, DEFAULT_WARMUP, Measurement, Trial, TrialObserver, measure
 from futstrat.plugins import PluginHost
@@ -34,8 +35,12 @@ def compare(
     figure: str = "total",
     host: PluginHost | None = None,
     observer: TrialObserver | None = None,
+    probe_cores: bool = True,
 ) -> Comparison:
-    """Plan every strategy x sharing combination, measure those not refused, and analyse the samples."""
+    """Plan every strategy x sharing combination, measure those not refused, and analyse the samples.
+
+    ``probe_cores=False`` skips timing a fixed loop on each CPU between rounds (see ``machine.steadiness``).
+    """
     contenders = plan_contenders(
         workload,
         strategies,
@@ -47,7 +52,14 @@ def compare(
         chunksize=chunksize,
         host=host,
     )
-    measurement = measure(contenders, repeat=repeat, warmup=warmup, host=host, observer=observer)
+    measurement = measure(
+        contenders,
+        repeat=repeat,
+        warmup=warmup,
+        host=host,
+        observer=observer,
+        core_probe=core_speed_probe if probe_cores else None,
+    )
     return analyse(measurement, figure)
 
 
