@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from futstrat.dotted import load_workload
 from futstrat.engine.execution import ComputeObserver, RunExecution
 from futstrat.errors import RefusedError
 from futstrat.guest import guest_code
+from futstrat.machine.cpus import UsableCpus, read_usable_cpus
 from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import (
     Check,
@@ -30,11 +30,13 @@ from futstrat.start_methods import resolve_start_method
 
 
 def usable_cpus() -> int:
-    """The CPUs this process may run on, which can be fewer than the machine has."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """The CPUs this process may use, which can be fewer than the machine has: the default worker count."""
+    return usable_cpus_and_source().count
+
+
+def usable_cpus_and_source() -> UsableCpus:
+    """The usable CPUs with the limit that decided them: affinity, a control group's quota or an override."""
+    return read_usable_cpus()
 
 
 @frozen
@@ -273,5 +275,6 @@ __all__ = [
     "plan_run",
     "run",
     "usable_cpus",
+    "usable_cpus_and_source",
     "vet",
 ]

@@ -19,8 +19,11 @@ from futstrat.cli.run_command import (
 )
 from futstrat.cli.termination import EXIT_TERMINATED, sigterm_received
 from futstrat.errors import UsageError
+from futstrat.machine import machine_warnings, read_machine
+from futstrat.machine.steadiness import probe_cores
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names
+from futstrat.measure.load import load_average
 from futstrat.params import parse_assignments
 from futstrat.report.comparison_view import render_comparison, render_details
 from futstrat.report.csvfile import write_csv
@@ -84,6 +87,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--baseline", metavar="OLD.json", type=file_name, help="also show what changed since a saved comparison"
     )
+    parser.add_argument(
+        "--no-core-probe",
+        dest="core_probe",
+        action="store_false",
+        help="do not time a short loop on each CPU between rounds to see how steady the cores' speed is",
+    )
     parser.set_defaults(handler=handle)
     # --sharing from add_run_options takes one backend; here it may list several, or 'all'.
     for action in parser._actions:
@@ -121,9 +130,19 @@ def handle(args: argparse.Namespace) -> int:
     if not runnable:
         reasons = "; ".join(f"{c.label}: {', '.join(c.reasons)}" for c in contenders)
         raise UsageError(f"every combination is refused, so there is nothing to measure ({reasons})")
+    machine = read_machine()
+    for warning in machine_warnings(machine, load_average()):
+        warn(warning)
     progress = ProgressBar(sys.stderr) if is_terminal(sys.stderr) else None
     try:
-        measurement = measure(contenders, repeat=args.repeat, warmup=args.warmup, observer=progress)
+        measurement = measure(
+            contenders,
+            repeat=args.repeat,
+            warmup=args.warmup,
+            observer=progress,
+            machine=machine,
+            core_probe=probe_cores if args.core_probe else None,
+        )
     finally:
         if progress is not None:
             progress.close()
@@ -165,6 +184,7 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": args.repeat,
         "warmup": args.warmup,
         "by": args.by,
+        "core_probe": args.core_probe,
     }
 
 

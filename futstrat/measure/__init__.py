@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from futstrat.machine.steadiness import probe_cores as core_speed_probe
 from futstrat.measure.analysis import FIGURES, Comparison, ContenderResult, analyse
 from futstrat.measure.contenders import ALL, Contender, plan_contenders
 from futstrat.measure.load import CpuUse
@@ -38,10 +39,13 @@ def compare(
     figure: str = "total",
     host: PluginHost | None = None,
     observer: TrialObserver | None = None,
+    probe_cores: bool = True,
 ) -> Comparison:
     """Plan every strategy x sharing combination, measure those not refused, and analyse the samples.
 
     The run options come as ``options=RunOptions(...)`` or as the loose keywords, not both.
+
+    ``probe_cores=False`` skips timing a fixed loop on each CPU between rounds (see ``machine.steadiness``).
     """
     contenders = plan_contenders(
         workload,
@@ -59,7 +63,14 @@ def compare(
         ),
         host=host,
     )
-    measurement = measure(contenders, repeat=repeat, warmup=warmup, host=host, observer=observer)
+    measurement = measure(
+        contenders,
+        repeat=repeat,
+        warmup=warmup,
+        host=host,
+        observer=observer,
+        core_probe=core_speed_probe if probe_cores else None,
+    )
     return analyse(measurement, figure)
 
 

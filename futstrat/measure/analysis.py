@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from futstrat.machine.steadiness import CoreSteadiness
 from futstrat.measure.contenders import Contender
 from futstrat.measure.diagnosis import Finding, StrategyFigures, diagnose, figures_of
 from futstrat.measure.stats import NOISE_THRESHOLD, Ratio, Summary, noise_reasons, ratio_of_medians, summarize
@@ -117,6 +118,20 @@ class Comparison:
     @property
     def failed(self) -> list[ContenderResult]:
         return [r for r in self.results if r.failures]
+
+    @property
+    def core_steadiness(self) -> CoreSteadiness | None:
+        """How steady the cores' speed stayed between the rounds; None when they were not probed."""
+        timings = self.measurement.core_timings
+        return CoreSteadiness(tuple(timings)) if timings else None
+
+    def judged_differences(self) -> list[float]:
+        """The significant differences the verdict rests on, as shares (1.12x is 0.12): each ranked
+        combination's time against the fastest's, and the fastest's speed-up over serial."""
+        fastest = self.fastest
+        ratios = [r.ratio_to_fastest for r in self.ranked[1:]]
+        ratios.append(fastest.speedup_over_serial if fastest is not None else None)
+        return [r.value - 1 for r in ratios if r is not None and r.significant]
 
     def tied_with_fastest(self) -> list[ContenderResult]:
         """The ranked combinations whose difference from the fastest is not significant."""

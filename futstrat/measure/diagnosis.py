@@ -379,3 +379,25 @@ def sentence(findings: Sequence[Finding]) -> str:
     first = findings[0]
     name = first.strategy if first.sharing in (None, "none") else f"{first.strategy} (sharing {first.sharing})"
     return f"{name}: " + "; ".join(f.text for f in findings)
+
+
+#: Cores whose fixed loop's slowest time stayed within this share of its fastest count as steady.
+STEADY_CORES = 0.10
+
+
+def unsteady_cores(spread: float | None, differences: Sequence[float]) -> str | None:
+    """What to add to the verdict when the cores' own speed moved more than the differences it states.
+
+    ``spread`` is how much longer the slowest probe of the fixed loop took than the fastest (0.4 for
+    40%); ``differences`` are the significant differences the verdict rests on, as shares (a ratio of
+    1.12 is 0.12). With no such difference, only a spread past ``STEADY_CORES`` is worth a word.
+    """
+    if spread is None:
+        return None
+    moved = f"this machine's cores changed speed by up to {_percent(spread)} during the run"
+    smallest = min((abs(d) for d in differences), default=None)
+    if smallest is not None and spread > smallest:
+        return f"{moved}, more than the {_percent(smallest)} difference judged here: the host may have decided it"
+    if smallest is None and spread > STEADY_CORES:
+        return f"{moved}, which can hide a difference as well as make one"
+    return None

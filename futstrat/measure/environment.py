@@ -10,8 +10,8 @@ import sys
 from typing import Any
 
 from futstrat import __version__
+from futstrat.machine import MachineFacts, read_machine
 from futstrat.plugins import PluginHost, get_host
-from futstrat.runner import usable_cpus
 from futstrat.start_methods import start_method_or_default
 
 #: Variables that change how many threads numeric libraries (or Python itself) use.
@@ -39,15 +39,20 @@ def iso_time(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def collect_metadata(host: PluginHost | None = None) -> dict[str, Any]:
-    """Versions, CPUs, start method and thread variables; the caller adds times and load averages."""
+def collect_metadata(host: PluginHost | None = None, machine: MachineFacts | None = None) -> dict[str, Any]:
+    """Versions, CPUs, start method and thread variables; the caller adds times and load averages.
+
+    ``machine`` is what was read when the measuring began; without it the machine is read now.
+    """
     host = host or get_host()
+    machine = machine or read_machine()
     return {
         "futstrat_version": __version__,
         "python": {
             "version": platform.python_version(),
             "implementation": platform.python_implementation(),
-            "gil_enabled": gil_enabled(),
+            "gil_enabled": machine.interpreter.gil_enabled,
+            "free_threaded_build": machine.interpreter.free_threaded_build,
         },
         "platform": platform.platform(),
         "hostname": socket.gethostname(),
@@ -57,7 +62,8 @@ def collect_metadata(host: PluginHost | None = None) -> dict[str, Any]:
             if p.error is None
         ],
         "default_start_method": start_method_or_default(None),
-        "cpus": {"usable": usable_cpus(), "online": os.cpu_count()},
+        "cpus": machine.cpus.to_dict(),
+        "cpu": machine.cpu.to_dict(),
         "switch_interval": sys.getswitchinterval(),
         "env": {name: os.environ.get(name) for name in THREAD_ENV_VARS},
     }

@@ -156,6 +156,7 @@ TOP_FIELDS: dict[str, Check] = {
     "combinations": array,
     "refused": array,
     "warnings": array,
+    "core_speeds": obj_or_null,
 }
 TOP_REQUIRED = ("combinations",)
 

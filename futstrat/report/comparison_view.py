@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from futstrat.measure.analysis import BASELINE_STRATEGY, FIGURE_NAMES, FIGURES, Comparison, ContenderResult
-from futstrat.measure.diagnosis import sentence
+from futstrat.measure.diagnosis import sentence, unsteady_cores
 from futstrat.report import format as fmt
 from futstrat.report.table import Cell, Column, render_boxed, render_plain
 from futstrat.report.terminal import Styler
@@ -116,8 +116,30 @@ def title(comparison: Comparison) -> str:
     )
 
 
+def machine_line(comparison: Comparison) -> str | None:
+    """The machine the comparison ran on, for the header: CPUs and who decided them, speed, GIL."""
+    machine = comparison.measurement.machine
+    if machine is None:
+        return None
+    line = f"machine: {machine.describe()}"
+    steadiness = comparison.core_steadiness
+    if steadiness is not None and steadiness.spread is not None:
+        line += f"; the cores' speed varied by up to {steadiness.spread:.0%} between rounds"
+    return line
+
+
 def verdict(comparison: Comparison) -> str:
-    """One sentence that answers the question at a glance."""
+    """One sentence that answers the question at a glance, and whether the cores' speed could have decided it."""
+    ranking = ranking_verdict(comparison)
+    steadiness = comparison.core_steadiness
+    if comparison.fastest is None or steadiness is None:
+        return ranking
+    cores = unsteady_cores(steadiness.spread, comparison.judged_differences())
+    return ranking if cores is None else f"{ranking}; {cores}"
+
+
+def ranking_verdict(comparison: Comparison) -> str:
+    """Which combination won, by how much, and which are not significantly slower."""
     fastest = comparison.fastest
     if fastest is None:
         return "no combination finished all of its runs with a correct answer, so none is ranked"
@@ -196,6 +218,9 @@ def render_comparison(comparison: Comparison, styler: Styler | None = None, widt
     cols = columns(comparison.figure)
     rows = [row(r, comparison, ascii_only) for r in comparison.results]
     blocks = [styler.paint(title(comparison), "bold")]
+    machine = machine_line(comparison)
+    if machine is not None:
+        blocks[0] += "\n" + machine
     if rows:
         blocks.append(render_boxed(cols, rows, styler, width) if styled else render_plain(cols, rows))
     blocks.append(styler.paint(verdict(comparison), "good" if comparison.fastest else "bad"))

@@ -84,7 +84,7 @@ def comparison_to_dict(
 ) -> dict[str, Any]:
     """The whole comparison as the schema describes it; ``settings`` records how it was asked for."""
     measurement = comparison.measurement
-    metadata = collect_metadata(host)
+    metadata = collect_metadata(host, measurement.machine)
     metadata["started_at"] = iso_time(measurement.started_at)
     metadata["finished_at"] = iso_time(measurement.finished_at) if measurement.finished_at else None
     metadata["load_average"] = {"before": measurement.load_before, "after": measurement.load_after}
@@ -112,6 +112,7 @@ def comparison_to_dict(
         ],
         "warnings": list(comparison.warnings),
         "diagnosis": [finding.to_dict() for finding in comparison.diagnosis],
+        "core_speeds": None if comparison.core_steadiness is None else comparison.core_steadiness.to_dict(),
     }
 
 
