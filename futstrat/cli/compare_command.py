@@ -17,6 +17,7 @@ from futstrat.cli.run_command import (
     strategy_options_of,
     whole_number_at_least,
 )
+from futstrat.cli.sweep_command import add_sweep_options, plan_sweep_of, sweep_of, take_worker_counts
 from futstrat.cli.termination import EXIT_TERMINATED, sigterm_received
 from futstrat.errors import UsageError
 from futstrat.machine import machine_warnings, read_machine
@@ -24,12 +25,14 @@ from futstrat.machine.steadiness import probe_cores
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names
 from futstrat.measure.load import load_average
+from futstrat.measure.sweep import Sweep
 from futstrat.params import parse_assignments
-from futstrat.report.comparison_view import render_comparison, render_details
+from futstrat.report.comparison_view import render_comparison, render_details, title
 from futstrat.report.csvfile import write_csv
 from futstrat.report.diff import diff_runs, render_diff
 from futstrat.report.files import beside, check_writable
 from futstrat.report.jsonfile import comparison_to_dict, holds_partial_comparison, json_text, load_json, write_json
+from futstrat.report.sweep_view import render_sweep
 from futstrat.report.terminal import ProgressBar, Styler, is_terminal, terminal_width
 
 EXIT_INTERRUPTED = 130
@@ -53,6 +56,7 @@ def add_parser(subparsers: Any) -> None:
         "--strategies", default="all", metavar="A,B,...", help="strategies to compare, or 'all' (default: all)"
     )
     add_run_options(parser)
+    add_sweep_options(parser)
     parser.set_defaults(sharing=None)
     parser.add_argument(
         "--repeat",
@@ -119,13 +123,17 @@ def check_outputs(args: argparse.Namespace) -> dict[str, Any] | None:
 
 def handle(args: argparse.Namespace) -> int:
     baseline = check_outputs(args)
-    contenders = plan_contenders(
-        args.workload,
-        split_names(args.strategies),
-        split_names(args.sharing),
-        params=parse_assignments(args.param),
-        options=run_options_of(args),
-    )
+    counts = take_worker_counts(args)
+    planning: dict[str, Any] = {
+        "strategies": split_names(args.strategies),
+        "sharing": split_names(args.sharing),
+        "params": parse_assignments(args.param),
+        "options": run_options_of(args),
+    }
+    if counts is None:
+        contenders = plan_contenders(args.workload, **planning)
+    else:
+        contenders = plan_sweep_of(args, counts, **planning)
     runnable = [c for c in contenders if not c.refused]
     if not runnable:
         reasons = "; ".join(f"{c.label}: {', '.join(c.reasons)}" for c in contenders)
@@ -148,9 +156,13 @@ def handle(args: argparse.Namespace) -> int:
             progress.close()
     comparison = analyse(measurement, args.by)
     data = comparison_to_dict(comparison, settings=settings_of(args))
-    saved, notes = write_outputs(args, comparison, data)
+    sweep = sweep_of(args, comparison, counts, data) if counts is not None else None
+    saved, notes = write_outputs(args, comparison, data, sweep)
     styler = Styler.for_stream(sys.stdout) if is_terminal(sys.stdout) else None
     print(render_comparison(comparison, styler, terminal_width(sys.stdout)))
+    if sweep is not None:
+        print()
+        print(render_sweep(sweep, styler, terminal_width(sys.stdout)))
     if args.details:
         print()
         print(render_details(comparison, styler, terminal_width(sys.stdout)))
@@ -191,7 +203,9 @@ def settings_of(args: argparse.Namespace) -> dict[str, Any]:
 Note = tuple[Callable[[str], None], str]
 
 
-def write_outputs(args: argparse.Namespace, comparison: Comparison, data: dict[str, Any]) -> tuple[bool, list[Note]]:
+def write_outputs(
+    args: argparse.Namespace, comparison: Comparison, data: dict[str, Any], sweep: Sweep | None = None
+) -> tuple[bool, list[Note]]:
     """Write the files asked for; False when one could not be written, and what to say about them.
 
     The files are written before the table is printed (a reader that goes away must not cost them),
@@ -213,6 +227,10 @@ def write_outputs(args: argparse.Namespace, comparison: Comparison, data: dict[s
                 write_json(path, data)
             elif kind == "csv":
                 write_csv(path, data)
+            elif sweep is not None and sweep.points:
+                from futstrat.report.plot import plot_sweep
+
+                plot_sweep(sweep, title(comparison), path)
             elif comparison.results and any(r.summaries for r in comparison.results):
                 from futstrat.report.plot import plot_comparison
 

@@ -26,6 +26,8 @@ class Contender:
     sharing: str | None  # None when no sharing backend was named and none could be chosen
     plan: RunPlan | None
     reasons: tuple[str, ...] = ()
+    #: The worker count when a sweep measures several (see ``measure.sweep``); None otherwise.
+    sweep_workers: int | None = None
 
     @property
     def refused(self) -> bool:
@@ -33,7 +35,10 @@ class Contender:
 
     @property
     def label(self) -> str:
-        return f"{self.workload} x {self.strategy} x {self.sharing or 'default sharing'}"
+        label = f"{self.workload} x {self.strategy} x {self.sharing or 'default sharing'}"
+        if self.sweep_workers is not None:
+            label += f" x {self.sweep_workers} worker{'s' if self.sweep_workers != 1 else ''}"
+        return label
 
 
 def split_names(text: str | None) -> list[str] | None:

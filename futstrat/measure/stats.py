@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from attrs import frozen
@@ -135,18 +135,40 @@ def ratio_of_medians(
     if not numerator or not denominator:
         raise ValueError("a ratio needs samples on both sides")
     value = _safe_ratio(statistics.median(numerator), statistics.median(denominator))
-    if len(numerator) < 2 or len(denominator) < 2:
-        return Ratio(value, None, None)
-    rng = random.Random(seed)
-    num, den = list(numerator), list(denominator)
-    ratios = sorted(
-        _safe_ratio(statistics.median(rng.choices(num, k=len(num))), statistics.median(rng.choices(den, k=len(den))))
-        for _ in range(resamples)
+    interval = bootstrap_interval(
+        [numerator, denominator],
+        lambda num, den: _safe_ratio(statistics.median(num), statistics.median(den)),
+        resamples=resamples,
+        confidence=confidence,
+        seed=seed,
     )
+    if interval is None:
+        return Ratio(value, None, None)
+    return Ratio(value, *interval)
+
+
+def bootstrap_interval(
+    groups: Sequence[Sequence[float]],
+    statistic: Callable[..., float],
+    *,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    confidence: float = CONFIDENCE,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[float, float] | None:
+    """The percentile-bootstrap interval of ``statistic(*groups)``; None when a group has fewer than two samples.
+
+    Each group is resampled on its own, in the order given: the groups are separate runs, not pairs.
+    The one bootstrap of the project: ratios and scaling fits both come through here.
+    """
+    if not groups or any(len(group) < 2 for group in groups):
+        return None
+    rng = random.Random(seed)
+    lists = [list(group) for group in groups]
+    values = sorted(statistic(*(rng.choices(g, k=len(g)) for g in lists)) for _ in range(resamples))
     tail = (1.0 - confidence) / 2
-    low = ratios[max(0, math.floor(tail * (resamples - 1)))]
-    high = ratios[min(resamples - 1, math.ceil((1.0 - tail) * (resamples - 1)))]
-    return Ratio(value, low, high)
+    low = values[max(0, math.floor(tail * (resamples - 1)))]
+    high = values[min(resamples - 1, math.ceil((1.0 - tail) * (resamples - 1)))]
+    return low, high
 
 
 def _safe_ratio(a: float, b: float) -> float:

@@ -157,8 +157,41 @@ TOP_FIELDS: dict[str, Check] = {
     "refused": array,
     "warnings": array,
     "core_speeds": obj_or_null,
+    "sweep": obj_or_null,
 }
 TOP_REQUIRED = ("combinations",)
+
+#: A worker sweep (``compare --workers 1,2,4``); files from before sweeps have none.
+SWEEP_FIELDS: dict[str, Check] = {
+    "workers": array,
+    "usable_cpus": integer,
+    "scale_size": boolean,
+    "size_param": string_or_null,
+    "law": string,
+    "points": array,
+    "fits": array,
+    "oversubscription": array,
+}
+SWEEP_REQUIRED = ("workers", "points", "fits")
+SWEEP_POINT_FIELDS: dict[str, Check] = {
+    "strategy": string,
+    "sharing": string_or_null,
+    "workers": integer,
+    "median": seconds,
+    "speedup": obj_or_null,
+    "efficiency": obj_or_null,
+    "oversubscribed": boolean,
+}
+SWEEP_FIT_FIELDS: dict[str, Check] = {
+    "strategy": string,
+    "sharing": string_or_null,
+    "law": string,
+    "fitted_workers": array,
+    "serial_fraction": obj,
+    "poor_fit": boolean,
+    "problem": string_or_null,
+    "predictions": array,
+}
 
 
 def _fields(where: str, data: dict[str, Any], checks: dict[str, Check], required: tuple[str, ...]) -> str | None:
@@ -202,6 +235,27 @@ def shape_problem(data: dict[str, Any]) -> str | None:
             return problem
         for number, sample in enumerate(combination["samples"]):
             problem = _fields(f"{where}.samples[{number}].", sample, SAMPLE_FIELDS, ())
+            if problem:
+                return problem
+    return sweep_shape_problem(data.get("sweep"))
+
+
+def sweep_shape_problem(sweep: dict[str, Any] | None) -> str | None:
+    """The first field of a saved sweep that is not as futstrat writes it; None if all are (or no sweep)."""
+    if sweep is None:
+        return None
+    problem = _fields("sweep.", sweep, SWEEP_FIELDS, SWEEP_REQUIRED)
+    if problem:
+        return problem
+    for index, count in enumerate(sweep["workers"]):
+        if not _is_integer(count):
+            return f"sweep.workers[{index}] {integer(count)}"
+    for name, checks in (("points", SWEEP_POINT_FIELDS), ("fits", SWEEP_FIT_FIELDS)):
+        problem = _each_object(f"sweep.{name}", sweep[name])
+        if problem:
+            return problem
+        for index, item in enumerate(sweep[name]):
+            problem = _fields(f"sweep.{name}[{index}].", item, checks, ())
             if problem:
                 return problem
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from futstrat.measure.analysis import BASELINE_STRATEGY, FIGURE_NAMES, FIGURES, Comparison, ContenderResult
+from futstrat.measure.contenders import Contender
 from futstrat.measure.diagnosis import sentence, unsteady_cores
 from futstrat.report import format as fmt
 from futstrat.report.table import Cell, Column, render_boxed, render_plain
@@ -59,7 +60,7 @@ def row(result: ContenderResult, comparison: Comparison, ascii_only: bool) -> li
     timing = [_median(result, f, ascii_only) for f in ("startup", "compute", "shutdown", "total")]
     return [
         Cell(str(result.rank) if result.rank is not None else "-", base_style),
-        Cell(result.contender.strategy, base_style),
+        Cell(strategy_name(result.contender), base_style),
         Cell(result.contender.sharing or "-", base_style),
         *(
             Cell(text, "bold" if f == figure and not failed else "")
@@ -73,6 +74,13 @@ def row(result: ContenderResult, comparison: Comparison, ascii_only: bool) -> li
         Cell(f"{len(result.passed)}/{len(result.samples)}", "bad" if failed else ""),
         Cell(notes(result, comparison), "bad" if failed else ("warn" if result.noise else "")),
     ]
+
+
+def strategy_name(contender: Contender) -> str:
+    """The strategy, with its worker count when a sweep measures several: ``process x4``."""
+    if contender.sweep_workers is None:
+        return contender.strategy
+    return f"{contender.strategy} x{contender.sweep_workers}"
 
 
 def throughput(result: ContenderResult) -> list[Cell]:
@@ -105,7 +113,10 @@ def title(comparison: Comparison) -> str:
     plan = next((c.plan for c in m.contenders if c.plan is not None), None)
     method = next((c.plan.start_method for c in m.contenders if c.plan is not None and c.plan.start_method), None)
     parts = [comparison.workload + (f" ({params})" if params else "")]
-    if plan is not None:
+    swept = sorted({c.sweep_workers for c in m.contenders if c.sweep_workers is not None})
+    if len(swept) > 1:
+        parts.append(f"{', '.join(map(str, swept))} workers")
+    elif plan is not None:
         parts.append(f"{plan.workers} workers")
     if method:
         parts.append(f"start method {method}")
@@ -143,7 +154,7 @@ def ranking_verdict(comparison: Comparison) -> str:
     fastest = comparison.fastest
     if fastest is None:
         return "no combination finished all of its runs with a correct answer, so none is ranked"
-    name = f"{fastest.contender.strategy} (sharing {fastest.contender.sharing})"
+    name = f"{strategy_name(fastest.contender)} (sharing {fastest.contender.sharing})"
     tied = comparison.tied_with_fastest()
     if tied and len(tied) == len(comparison.ranked) - 1:
         sentence = f"no clear winner: the lowest median is {name}'s, and no other combination is significantly slower"
@@ -157,7 +168,7 @@ def ranking_verdict(comparison: Comparison) -> str:
     elif not any(r.contender.strategy == BASELINE_STRATEGY for r in comparison.ranked):
         sentence += " (serial was not measured, so there is no speed-up to give: add it to --strategies)"
     if tied:
-        sentence += "; not significantly slower: " + ", ".join(r.contender.strategy for r in tied)
+        sentence += "; not significantly slower: " + ", ".join(strategy_name(r.contender) for r in tied)
     return sentence
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from futstrat.errors import UsageError
 from futstrat.measure.analysis import FIGURE_NAMES, Comparison
+from futstrat.measure.sweep import Sweep, SweepPoint
 from futstrat.report.comparison_view import diagnosis_lines, title
 from futstrat.report.files import write_atomically
 
@@ -88,6 +89,39 @@ def plot_comparison(comparison: Comparison, path: str | os.PathLike[str]) -> Pat
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4, fontsize=8, frameon=False)
     if why:
         figure.supxlabel(why, x=0.01, ha="left", fontsize=7, linespacing=1.4)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=Path(path).suffix.lower().lstrip("."), dpi=120)
+    return write_atomically(path, buffer.getvalue())
+
+
+def plot_sweep(sweep: Sweep, title_text: str, path: str | os.PathLike[str]) -> Path:
+    """Draw speed-up against workers per strategy, with the ideal line, each point's interval and the
+    usable CPUs marked, and write the image atomically."""
+    figure_module = require_matplotlib()
+    figure = figure_module.Figure(figsize=(8, 5.5), layout="constrained")
+    axes = figure.add_subplot()
+    top = max(sweep.counts)
+    axes.plot([1, top], [1, top], linestyle="--", color="grey", label="ideal (speed-up = workers)")
+    by_strategy: dict[str, list[SweepPoint]] = {}
+    for point in sweep.points:
+        if point.strategy != "serial" and point.speedup is not None:
+            by_strategy.setdefault(f"{point.strategy} / {point.sharing}", []).append(point)
+    for label, points in by_strategy.items():
+        points.sort(key=lambda p: p.workers)
+        xs = [p.workers for p in points]
+        ys = [p.speedup.value for p in points if p.speedup is not None]
+        below = [y - (p.speedup.low if p.speedup and p.speedup.low is not None else y) for y, p in zip(ys, points)]
+        above = [(p.speedup.high if p.speedup and p.speedup.high is not None else y) - y for y, p in zip(ys, points)]
+        axes.errorbar(xs, ys, yerr=[below, above], marker="o", capsize=4, label=label)
+    if sweep.usable_cpus < top:
+        axes.axvline(sweep.usable_cpus, color="red", linestyle=":", label=f"usable CPUs ({sweep.usable_cpus})")
+    axes.set_xlabel("workers")
+    axes.set_ylabel("scaled speed-up over serial" if sweep.scale_size else "speed-up over serial")
+    axes.set_xticks(list(sweep.counts))
+    axes.set_xlim(0.5, top + 0.5)
+    axes.set_ylim(bottom=0)
+    axes.set_title(title_text, fontsize=9, wrap=True)
+    axes.legend(fontsize=8)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=Path(path).suffix.lower().lstrip("."), dpi=120)
     return write_atomically(path, buffer.getvalue())
