@@ -158,7 +158,7 @@ def fit_scaling(
 
     interval = bootstrap_interval([serial, *groups], refit)
     low, high = interval if interval is not None else (None, None)
-    problem = _poor_fit(law, fraction, counts, observed)
+    problem = _poor_fit(law, fraction, (low, high), counts, observed)
     predictions: tuple[tuple[int, float, float | None, float | None], ...] = ()
     if problem is None:
         top = largest or max(samples)
@@ -168,7 +168,7 @@ def fit_scaling(
         predictions = tuple(
             (
                 top * multiple,
-                law_speedup(law, fraction, top * multiple),
+                law_speedup(law, min(max(fraction, 0.0), 1.0), top * multiple),
                 law_speedup(law, fewest, top * multiple) if fewest is not None else None,
                 law_speedup(law, most, top * multiple) if most is not None else None,
             )
@@ -177,16 +177,28 @@ def fit_scaling(
     return ScalingFit(strategy, sharing, law, tuple(counts), fraction, low, high, problem, predictions)
 
 
-def _poor_fit(law: str, fraction: float, counts: Sequence[int], observed: Mapping[int, Ratio]) -> str | None:
-    """Why the fitted curve does not explain the measured speed-ups, in words; None when it does."""
-    if not -FRACTION_SLACK <= fraction <= 1.0 + FRACTION_SLACK:
+def _poor_fit(
+    law: str,
+    fraction: float,
+    interval: tuple[float | None, float | None],
+    counts: Sequence[int],
+    observed: Mapping[int, Ratio],
+) -> str | None:
+    """Why the fitted curve does not explain the measured speed-ups, in words; None when it does.
+
+    A fraction outside 0..1 whose interval still reaches into it is noise, not a failed law: the curve,
+    drawn with the fraction clamped to 0..1, is then judged as always against each count's interval.
+    """
+    low, high = interval
+    reaches_in = low is not None and high is not None and low <= 1.0 + FRACTION_SLACK and high >= -FRACTION_SLACK
+    if not -FRACTION_SLACK <= fraction <= 1.0 + FRACTION_SLACK and not reaches_in:
         kind = "faster than the workers explain" if fraction < 0 else "slower with more workers"
         return f"poor fit: the fitted serial fraction {fraction:.2f} is outside 0..1 (the runs got {kind})"
     for n in counts:
         ratio = observed.get(n)
         if ratio is None:
             continue
-        predicted = law_speedup(law, fraction, n)
+        predicted = law_speedup(law, min(max(fraction, 0.0), 1.0), n)
         tolerance = MINIMUM_DIFFERENCE * ratio.value
         if ratio.low is not None and ratio.high is not None:
             tolerance = max(tolerance, (ratio.high - ratio.low) / 2)
