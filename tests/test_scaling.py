@@ -314,7 +314,9 @@ def test_a_fraction_past_one_whose_interval_reaches_into_range_is_noise_not_a_po
     serial = [3.2, 3.6, 4.0, 4.4, 4.8]
     samples = {2: [3.4, 3.9, 4.4, 4.9, 5.4]}  # a little slower than serial at two workers, within the noise
     fit = fit_scaling("process", "none", AMDAHL, serial, samples, observed_ratios(serial, samples), usable_cpus=2)
-    assert fit.fraction is not None and fit.fraction > 1.0
-    assert fit.low is not None and fit.low < 1.0
+    assert fit.fraction is not None
+    assert fit.fraction > 1.0
+    assert fit.low is not None
+    assert fit.low < 1.0
     assert fit.problem is None
     assert all(p[1] == pytest.approx(1.0) for p in fit.predictions)  # clamped to a fraction of 1
