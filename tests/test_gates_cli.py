@@ -202,3 +202,11 @@ def test_a_bad_saved_name_is_one_line_and_exit_2():
     assert result.returncode == 2
     assert result.stderr.startswith("futstrat: error: argument --save: a saved run's name is letters")
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.usefixtures("no_measuring")
+def test_a_refused_command_line_makes_no_folder_for_saved_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "pi", *TINY, "--save", "main", "--json", "missing/run.json"]) == 2
+    assert "the folder missing does not exist" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -13,7 +13,7 @@ from futstrat.cli.gates import (
     add_markdown_option,
     add_save_option,
     check_gate_needs_baseline,
-    check_markdown_target,
+    check_output,
     gate_exit_code,
     gate_of,
     print_gate,
@@ -29,7 +29,7 @@ from futstrat.params import parse_assignments
 from futstrat.report.comparison_view import render_comparison, render_details
 from futstrat.report.csvfile import write_csv
 from futstrat.report.diff import diff_runs, render_diff
-from futstrat.report.files import beside, check_writable, write_atomically
+from futstrat.report.files import beside, write_atomically
 from futstrat.report.jsonfile import comparison_to_dict, holds_partial_comparison, json_text, load_json, write_json
 from futstrat.report.markdown import compare_markdown
 from futstrat.report.saved_runs import baseline_path
@@ -128,10 +128,7 @@ def check_outputs(args: argparse.Namespace) -> dict[str, Any] | None:
     for kind, path in output_files(args):
         option = f"--{kind}"
         if path:
-            if kind == "markdown":
-                check_markdown_target(path)
-            else:
-                check_writable(path)
+            check_output(kind, path)
             same = seen.setdefault(os.path.realpath(path), option)
             if same != option:
                 raise UsageError(f"{same} and {option} name the same file, {path}: give each its own")

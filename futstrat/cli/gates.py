@@ -13,7 +13,7 @@ from futstrat.report.diff import RunDiff
 from futstrat.report.files import check_writable
 from futstrat.report.gate import GateResult, Threshold, failure_summary, judge, parse_threshold, render_gate
 from futstrat.report.jsonfile import SCHEMA
-from futstrat.report.saved_runs import SAVED_RUNS_FOLDER, check_name, prepare_saved_run
+from futstrat.report.saved_runs import SAVED_RUNS_FOLDER, check_name, make_folder_for, saved_run_path
 
 EXIT_GATE_FAILED = 1
 #: A saved comparison names its schema in its first line or two; this many bytes are enough to see it.
@@ -82,9 +82,18 @@ def check_markdown_target(path: str) -> None:
 
 
 def save_target(args: argparse.Namespace) -> str | None:
-    """The file ``--save NAME`` writes (its folder made), or None without ``--save``."""
-    name = getattr(args, "save", None)
-    return None if name is None else os.fspath(prepare_saved_run(name))
+    """The file ``--save NAME`` writes, or None without ``--save``."""
+    return None if args.save is None else os.fspath(saved_run_path(args.save))
+
+
+def check_output(kind: str, path: str) -> None:
+    """The check before measuring for one of compare's files; ``--save`` makes this machine's folder."""
+    if kind == "markdown":
+        check_markdown_target(path)
+        return
+    if kind == "save":
+        make_folder_for(path)
+    check_writable(path)
 
 
 def check_gate_needs_baseline(args: argparse.Namespace) -> None:
@@ -96,7 +105,7 @@ def check_gate_needs_baseline(args: argparse.Namespace) -> None:
 
 
 def gate_of(diff: RunDiff | None, args: argparse.Namespace) -> GateResult | None:
-    threshold_given: Threshold | None = getattr(args, "fail_if_slower", None)
+    threshold_given: Threshold | None = args.fail_if_slower
     return None if diff is None or threshold_given is None else judge(diff, threshold_given)
 
 

@@ -187,8 +187,15 @@ def baseline_path(text: str, root: Path | None = None, machine: str | None = Non
 def prepare_saved_run(name: str, root: Path | None = None, machine: str | None = None) -> Path:
     """The file ``--save NAME`` writes, with this machine's folder made if it is missing."""
     path = saved_run_path(name, root, machine)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--save {name}: cannot make the folder {path.parent}: {exc.strerror or exc}") from None
+    make_folder_for(path)
     return path
+
+
+def make_folder_for(path: str | os.PathLike[str]) -> None:
+    """Make the folder a saved run goes in (``.futstrat/<machine id>``) if it is missing."""
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        name = Path(path).name.removesuffix(SUFFIX)
+        raise UsageError(f"--save {name}: cannot make the folder {folder}: {exc.strerror or exc}") from None
