@@ -241,3 +241,40 @@ def test_without_worker_exit_codes_the_dead_worker_is_told_without_its_exit_code
     report = _run_a_task_that_kills_its_worker(DelegatingProcessExecutor)
     assert report.status is RunStatus.ERROR
     assert "a worker process ended abruptly" in report.error, report.error
+
+
+HELD = threading.Event()
+
+
+def wait_until_released() -> int:
+    HELD.wait(30)
+    return 1
+
+
+class HeldTaskWorkload(futstrat.Workload):
+    name = "held-task"
+    description = "one task that waits until the test lets it go"
+
+    def tasks(self, params: Any, plan: Any) -> list[futstrat.Task]:
+        return [futstrat.Task(wait_until_released, ())]
+
+    def combine(self, results: Iterable[Any], params: Any, shared_value: Any) -> int:
+        return sum(results)
+
+    def check(self, value: Any, params: Any, plan: Any, task_count: int) -> futstrat.Check:
+        return futstrat.Check(value == 1, 1, f"{value} of 1 task")
+
+
+def test_a_plain_thread_pool_s_stuck_worker_thread_is_named_in_the_report():
+    """A plugin whose factory returns the standard library's ThreadPoolExecutor as it is: the adapter
+    finds its worker threads, so the report says one could not be stopped."""
+    spec = StrategySpec(
+        name="plain-thread", description="ThreadPoolExecutor as it is", factory=lambda c: ThreadPoolExecutor(c.workers)
+    )
+    HELD.clear()
+    try:
+        report = execute(plan_run(HeldTaskWorkload(), spec, workers=1, timeout=1))
+    finally:
+        HELD.set()
+    assert report.status is RunStatus.TIMEOUT, report.error
+    assert "1 worker thread(s) could not be stopped" in report.error, report.error
