@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
+from futstrat.engine.executor_adapter import stop_executor_now
 from futstrat.errors import UsageError
 from futstrat.main_guard import refuse_inside_worker_bootstrap
 from futstrat.model import ExecutorConfig, StrategySpec
@@ -29,9 +30,10 @@ def open_executor(
 
     ``workers`` defaults to the usable CPUs; zero, a negative number or a non-integer raise
     ``ValueError``, as ``concurrent.futures`` does. When the block raises, the workers are ended at
-    once (``terminate()``) instead of being waited for, so an error or Ctrl-C does not hang on a stuck
-    task. The start method is resolved as a run resolves it (the one given, else the default, else the
-    strategy's first declared method); ``options`` are the strategy's options, checked as ``--option`` is::
+    once (``terminate()``, else ``shutdown(wait=False, cancel_futures=True)``) instead of being waited
+    for, so an error or Ctrl-C does not hang on a stuck task. The start method is resolved as a run
+    resolves it (the one given, else the default, else the strategy's first declared method);
+    ``options`` are the strategy's options, checked as ``--option`` is::
 
         with futstrat.open_executor("pool-async", workers=4) as executor:
             print(list(executor.map(abs, [-1, -2])))
@@ -53,10 +55,6 @@ def open_executor(
     try:
         yield executor
     except BaseException:
-        stop = getattr(executor, "terminate", None)
-        if stop is not None:
-            stop()
-        else:
-            executor.shutdown(wait=False, cancel_futures=True)
+        stop_executor_now(executor)
         raise
     executor.shutdown(wait=True)

@@ -8,8 +8,8 @@ called) but never named as the place the error came from.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import sysconfig
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +18,18 @@ from futstrat.errors import FutstratError
 from futstrat.guest import describe_exit, is_guest_exit
 
 _FUTSTRAT_DIR = str(Path(__file__).resolve().parent) + os.sep
-_STDLIB_DIRS = tuple({str(Path(sysconfig.get_paths()[name]).resolve()) + os.sep for name in ("stdlib", "platstdlib")})
-_INSTALLED_DIRS = tuple({str(Path(sysconfig.get_paths()[name]).resolve()) + os.sep for name in ("purelib", "platlib")})
+
+
+@functools.cache
+def _library_dirs() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The standard library's folders and the installed packages' folders, found when a traceback is
+    first looked at: ``sysconfig`` is not small, and a run that goes well never needs it."""
+    import sysconfig
+
+    def folders(*names: str) -> tuple[str, ...]:
+        return tuple({str(Path(sysconfig.get_paths()[name]).resolve()) + os.sep for name in names})
+
+    return folders("stdlib", "platstdlib"), folders("purelib", "platlib")
 
 
 class UserCodeError(Exception):
@@ -80,7 +90,8 @@ def last_user_frame(error: BaseException) -> str | None:
     library), the file relative to the current directory when it is below it; None if there is none."""
     for frame in reversed(_user_frames(error)):
         path = os.path.abspath(frame.filename)
-        in_stdlib = path.startswith(_STDLIB_DIRS) and not path.startswith(_INSTALLED_DIRS)
+        stdlib_dirs, installed_dirs = _library_dirs()
+        in_stdlib = path.startswith(stdlib_dirs) and not path.startswith(installed_dirs)
         if in_stdlib or frame.filename.startswith("<"):
             continue
         try:

@@ -308,3 +308,31 @@ def test_in_a_real_process(args, tmp_path):
     assert result.stderr.startswith("futstrat: error: ")
     assert result.stdout == ""
     assert snapshot(tmp_path) == before
+
+
+# -- the regression gate's options ----------------------------------------------------------------
+
+
+def good_share(text: str) -> bool:
+    """A percentage of 0 or more (``5%``), or a fraction from 0 to under 1 (``0.05``), in ASCII digits."""
+    stripped = text.strip()
+    number = real_value(stripped[:-1]) if stripped.endswith("%") else real_value(stripped)
+    if number is None or not math.isfinite(number) or number < 0:
+        return False
+    return stripped.endswith("%") or number < 1
+
+
+@pytest.mark.parametrize(
+    "command", [[*COMPARE, "--baseline", "old.json"], ["diff", "old.json", "old.json"]], ids=["compare", "diff"]
+)
+@FUZZ
+@given(data=st.data())
+def test_fail_if_slower(workdir, command, data):
+    value = data.draw(st.one_of(bad(good_share), bad(good_share).map(lambda text: f"{text}%")))
+    assert_refused([*command, f"--fail-if-slower={value}"], workdir)
+
+
+@FUZZ
+@given(value=st.text(max_size=30).filter(lambda text: not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text.strip())))
+def test_save_names(workdir, value):
+    assert_refused([*COMPARE, f"--save={value}"], workdir)

@@ -53,6 +53,15 @@ def test_every_contract_knob_is_named(contract):
     assert not missing, f"{contract.__name__} knobs missing from the guide: {missing}"
 
 
+@pytest.mark.parametrize("contract", [ExecutorContract, SharingContract, WorkloadContract])
+def test_every_contract_test_is_listed_with_its_arguments(contract):
+    """So that an author can mark one test xfail without reading the kit's source."""
+    for name in (name for name in dir(contract) if name.startswith("test_")):
+        arguments = [p for p in inspect.signature(getattr(contract, name)).parameters if p != "self"]
+        row = f"| `{name}` | {', '.join(f'`{a}`' for a in arguments)} |"
+        assert row in GUIDE, f"docs/plugin-guide.md does not list {contract.__name__}.{name} as {row}"
+
+
 def test_the_guide_quotes_every_file_of_the_example_that_a_plugin_needs():
     quoted = {path for path, _ in QUOTED.findall(GUIDE)}
     for needed in ("pyproject.toml", "futstrat_example/plugin.py", "tests/test_conformance.py"):

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from attrs import define
 
 from futstrat.engine.chunking import default_chunksize
+from futstrat.engine.executor_adapter import forget_pool_results, pool_result_handler
 from futstrat.engine.worker_watch import WorkerDiedError
 from futstrat.start_methods import process_context
 
@@ -374,7 +375,7 @@ class PoolExecutor(Executor):
                 if exitcode is not None and not self._stopping.is_set():
                     self._break(WorkerDiedError(process.pid, exitcode))
                     return
-            handler = getattr(self._pool, "_result_handler", None)
+            handler = pool_result_handler(self._pool)
             if handler is not None and not handler.is_alive() and not self._stopping.is_set():
                 self._break(ResultLostError(self._lost_results[:1]))
                 return
@@ -398,11 +399,10 @@ class PoolExecutor(Executor):
     def _stop_pool(self) -> None:
         self._abandoned.set()
         self._stopping.set()
-        handler = getattr(self._pool, "_result_handler", None)
+        handler = pool_result_handler(self._pool)
         if handler is not None and not handler.is_alive():
             # The pool refuses to terminate while it waits for results that no handler can deliver.
-            with contextlib.suppress(AttributeError):
-                self._pool._cache.clear()  # type: ignore[attr-defined]
+            forget_pool_results(self._pool)
         self._pool.terminate()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from futstrat.engine.executor_adapter import process_pool_manager_thread, process_pool_workers
+
 T = TypeVar("T")
 
 
@@ -28,7 +30,7 @@ class KillableProcessPoolExecutor(ProcessPoolExecutor):
         return future
 
     def _remember(self) -> None:
-        self._remembered.update(getattr(self, "_processes", None) or {})
+        self._remembered.update(process_pool_workers(self))
 
     def worker_exit_codes(self) -> dict[int, int | None]:
         """Each worker process seen so far and its exit code (None while it runs)."""
@@ -38,7 +40,7 @@ class KillableProcessPoolExecutor(ProcessPoolExecutor):
     def terminate(self) -> None:
         self._remember()
         processes = list(self._remembered.values())
-        manager = getattr(self, "_executor_manager_thread", None)  # shutdown() forgets it
+        manager = process_pool_manager_thread(self)  # shutdown() forgets it
         self.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.exitcode is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from futstrat.engine.executor_adapter import thread_pool_threads
+
 #: The names of the worker threads start with this, so that threads left stuck can be recognised.
 WORKER_THREAD_PREFIX = "futstrat-worker"
 
@@ -20,4 +22,4 @@ class StoppableThreadPoolExecutor(ThreadPoolExecutor):
     def threads_left_running(self) -> list[str]:
         """The names of the worker threads still alive: after ``terminate()``, those whose task would
         not return (a thread cannot be killed)."""
-        return [thread.name for thread in self._threads if thread.is_alive()]
+        return [thread.name for thread in thread_pool_threads(self) if thread.is_alive()]

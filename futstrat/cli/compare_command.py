@@ -8,6 +8,17 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from futstrat.cli.gates import (
+    add_gate_option,
+    add_markdown_option,
+    add_save_option,
+    check_gate_needs_baseline,
+    check_output,
+    gate_exit_code,
+    gate_of,
+    print_gate,
+    save_target,
+)
 from futstrat.cli.output import fail, inform, keep_elsewhere_and_say, warn
 from futstrat.cli.run_command import (
     add_run_options,
@@ -30,8 +41,10 @@ from futstrat.params import parse_assignments
 from futstrat.report.comparison_view import render_comparison, render_details, title
 from futstrat.report.csvfile import write_csv
 from futstrat.report.diff import diff_runs, render_diff
-from futstrat.report.files import beside, check_writable
+from futstrat.report.files import beside, write_atomically
 from futstrat.report.jsonfile import comparison_to_dict, holds_partial_comparison, json_text, load_json, write_json
+from futstrat.report.markdown import compare_markdown
+from futstrat.report.saved_runs import baseline_path
 from futstrat.report.sweep_view import render_sweep
 from futstrat.report.terminal import ProgressBar, Styler, is_terminal, terminal_width
 
@@ -89,7 +102,10 @@ def add_parser(subparsers: Any) -> None:
         "--plot", metavar="FILE.png", type=file_name, help="draw the phases per combination (needs futstrat[plot])"
     )
     parser.add_argument(
-        "--baseline", metavar="OLD.json", type=file_name, help="also show what changed since a saved comparison"
+        "--baseline",
+        metavar="OLD.json|NAME|latest",
+        type=file_name,
+        help="also show what changed since a saved comparison: a file, a run kept by --save NAME, or the latest one",
     )
     parser.add_argument(
         "--no-core-probe",
@@ -97,6 +113,7 @@ def add_parser(subparsers: Any) -> None:
         action="store_false",
         help="do not time a short loop on each CPU between rounds to see how steady the cores' speed is",
     )
+    add_gates_to_compare(parser)
     parser.set_defaults(handler=handle)
     # --sharing from add_run_options takes one backend; here it may list several, or 'all'.
     for action in parser._actions:
@@ -105,12 +122,33 @@ def add_parser(subparsers: Any) -> None:
             action.help = "sharing backends to compare, or 'all' (default: each strategy's own choice)"
 
 
+def add_gates_to_compare(parser: argparse.ArgumentParser) -> None:
+    """--fail-if-slower, --markdown and --save (futstrat.cli.gates)."""
+    add_gate_option(parser, "in the baseline")
+    add_markdown_option(parser)
+    add_save_option(parser)
+
+
+def output_files(args: argparse.Namespace) -> tuple[tuple[str, str | None], ...]:
+    """Each file option with its path: the kinds ``write_outputs`` knows, for the checks and the writing."""
+    return (
+        ("json", args.json),
+        ("csv", args.csv),
+        ("plot", args.plot),
+        ("markdown", args.markdown),
+        ("save", save_target(args)),
+    )
+
+
 def check_outputs(args: argparse.Namespace) -> dict[str, Any] | None:
     """Everything that can fail after the measuring is tried before it; returns the loaded baseline."""
+    check_gate_needs_baseline(args)
+    baseline = load_json(baseline_path(args.baseline)) if args.baseline else None
     seen: dict[str, str] = {}
-    for option, path in (("--json", args.json), ("--csv", args.csv), ("--plot", args.plot)):
+    for kind, path in output_files(args):
+        option = f"--{kind}"
         if path:
-            check_writable(path)
+            check_output(kind, path)
             same = seen.setdefault(os.path.realpath(path), option)
             if same != option:
                 raise UsageError(f"{same} and {option} name the same file, {path}: give each its own")
@@ -118,7 +156,7 @@ def check_outputs(args: argparse.Namespace) -> dict[str, Any] | None:
         from futstrat.report.plot import check_plot_path
 
         check_plot_path(args.plot)
-    return load_json(args.baseline) if args.baseline else None
+    return baseline
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -157,7 +195,10 @@ def handle(args: argparse.Namespace) -> int:
     comparison = analyse(measurement, args.by)
     data = comparison_to_dict(comparison, settings=settings_of(args))
     sweep = sweep_of(args, comparison, counts, data) if counts is not None else None
-    saved, notes = write_outputs(args, comparison, data, sweep)
+    diff = diff_runs(baseline, data, names=("baseline", "now")) if baseline is not None else None
+    gate = gate_of(diff, args)
+    markdown = compare_markdown(comparison, diff, gate) if args.markdown else ""
+    saved, notes = write_outputs(args, comparison, data, markdown, sweep)
     styler = Styler.for_stream(sys.stdout) if is_terminal(sys.stdout) else None
     print(render_comparison(comparison, styler, terminal_width(sys.stdout)))
     if sweep is not None:
@@ -166,10 +207,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.details:
         print()
         print(render_details(comparison, styler, terminal_width(sys.stdout)))
-    if baseline is not None:
-        diff = diff_runs(baseline, data, names=("baseline", "now"))
+    if diff is not None:
         print()
         print(render_diff(diff, styler, terminal_width(sys.stdout)))
+        print_gate(gate)
     try:
         sys.stdout.flush()  # the notes on stderr come after the table
     finally:
@@ -179,7 +220,8 @@ def handle(args: argparse.Namespace) -> int:
         ended = "terminated" if sigterm_received() else "interrupted"
         warn(f"{ended} after {len(measurement.trials)} of {measurement.planned} runs")
         return EXIT_TERMINATED if sigterm_received() else EXIT_INTERRUPTED
-    return 1 if comparison.failed or not saved else 0
+    gate_failed = gate_exit_code(gate)  # its one line comes after the notes
+    return 1 if comparison.failed or not saved or gate_failed else 0
 
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -204,7 +246,11 @@ Note = tuple[Callable[[str], None], str]
 
 
 def write_outputs(
-    args: argparse.Namespace, comparison: Comparison, data: dict[str, Any], sweep: Sweep | None = None
+    args: argparse.Namespace,
+    comparison: Comparison,
+    data: dict[str, Any],
+    markdown: str = "",
+    sweep: Sweep | None = None,
 ) -> tuple[bool, list[Note]]:
     """Write the files asked for; False when one could not be written, and what to say about them.
 
@@ -214,7 +260,7 @@ def write_outputs(
     write fails after all the measuring, the JSON, which holds every sample, is kept under a fresh
     name elsewhere, so the measurement is not lost.
     """
-    asked = {kind: path for kind, path in (("json", args.json), ("csv", args.csv), ("plot", args.plot)) if path}
+    asked = {kind: path for kind, path in output_files(args) if path}
     targets = dict(asked)
     if comparison.partial and any(_would_replace_a_complete_result(kind, path) for kind, path in asked.items()):
         targets = {kind: str(beside(path, "partial")) for kind, path in asked.items()}
@@ -223,19 +269,13 @@ def write_outputs(
     failures = []
     for kind, path in targets.items():
         try:
-            if kind == "json":
+            if kind in ("json", "save"):
                 write_json(path, data)
             elif kind == "csv":
                 write_csv(path, data)
-            elif sweep is not None and sweep.points:
-                from futstrat.report.plot import plot_sweep
-
-                plot_sweep(sweep, title(comparison), path)
-            elif comparison.results and any(r.summaries for r in comparison.results):
-                from futstrat.report.plot import plot_comparison
-
-                plot_comparison(comparison, path)
-            else:
+            elif kind == "markdown":
+                write_atomically(path, markdown)
+            elif not draw_plot(comparison, sweep, path):
                 notes.append((warn, f"nothing to plot: no combination has a correct sample, so {path} was not written"))
                 continue
         except UsageError as exc:
@@ -257,8 +297,23 @@ def write_outputs(
     return not failures, notes
 
 
+def draw_plot(comparison: Comparison, sweep: Sweep | None, path: str) -> bool:
+    """Draw the sweep's speed-ups, or else the phases of each combination; False when there is nothing to draw."""
+    if sweep is not None and sweep.points:
+        from futstrat.report.plot import plot_sweep
+
+        plot_sweep(sweep, title(comparison), path)
+        return True
+    if comparison.results and any(r.summaries for r in comparison.results):
+        from futstrat.report.plot import plot_comparison
+
+        plot_comparison(comparison, path)
+        return True
+    return False
+
+
 def _would_replace_a_complete_result(kind: str, path: str) -> bool:
     """Whether writing a partial result to ``path`` could destroy a complete one (only a saved JSON can tell)."""
     if not os.path.lexists(path):
         return False
-    return not (kind == "json" and holds_partial_comparison(path))
+    return not (kind in ("json", "save") and holds_partial_comparison(path))

@@ -6,7 +6,7 @@ import functools
 import queue
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, Executor, Future
+from concurrent.futures import BrokenExecutor, Future
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from typing import Any
 
@@ -19,9 +19,11 @@ from futstrat.engine.chunking import (
     size_from_pilot,
     task_at,
 )
+from futstrat.engine.executor_adapter import AdaptedExecutor, adapt_executor
 from futstrat.engine.peers import PeerFutureBoard, describe_cycle
 from futstrat.engine.workers import Chunk, run_chunk
-from futstrat.errors import DeadlockFoundError, FutstratError, RunTimedOutError, TaskFailedError
+from futstrat.errors import DeadlockFoundError, RunTimedOutError, TaskFailedError
+from futstrat.executor_protocol import StrategyExecutor
 from futstrat.model import Dispatch, StrategySpec, Task
 
 #: Chunks whose tasks and results are kept for ``futstrat compare`` to pickle after the run, as a sample.
@@ -60,7 +62,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        executor: Executor,
+        executor: StrategyExecutor | AdaptedExecutor,
         strategy: StrategySpec,
         tasks: Iterable[Task],
         extra: dict[str, Any] | None,
@@ -72,7 +74,8 @@ class Dispatcher:
         track_each_task: bool,
         finished_in_workers: Callable[[], int] | None = None,
     ) -> None:
-        self.executor, self.strategy, self.extra, self.board = executor, strategy, extra, board
+        self.executor = adapt_executor(executor)
+        self.strategy, self.extra, self.board = strategy, extra, board
         self.finished_in_workers = finished_in_workers
         self.received = 0  # tasks whose results came back
         self.workers, self.deadline = workers, deadline
@@ -210,12 +213,7 @@ class Dispatcher:
         assert self.chunksize is not None
         mapper: Callable[..., Iterator[Any]] = self.executor.map
         if self.strategy.dispatch is Dispatch.MAP_UNORDERED:
-            unordered = getattr(self.executor, "map_unordered", None)
-            if unordered is None:
-                raise FutstratError(
-                    f"strategy {self.strategy.name!r} dispatches unordered, but its executor has no map_unordered"
-                )
-            mapper = unordered
+            mapper = self.executor.map_unordered
         current = self._send_window(mapper)
         while current is not None:
             following = self._send_window(mapper)

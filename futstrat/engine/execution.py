@@ -7,7 +7,6 @@ worker and how it ended, which tasks wait on which futures. Nothing is left runn
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import pickle
 import signal
@@ -18,6 +17,7 @@ from concurrent.futures import BrokenExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from futstrat.engine.dispatch import Dispatcher
+from futstrat.engine.executor_adapter import AdaptedExecutor, adapt_executor, stop_executor_now
 from futstrat.engine.peers import PeerFutureBoard
 from futstrat.engine.pickling import unpicklable_part
 from futstrat.engine.readiness import wait_until_ready
@@ -143,7 +143,7 @@ class RunExecution:
         self.plan = plan
         self.observer = observer
         self.session: SharingSession | None = None
-        self.executor: Any = None
+        self.executor: AdaptedExecutor | None = None
         self.board: PeerFutureBoard | None = None
         self.tracker: TaskTracker | None = None
         self.watch: TaskTimeoutWatch | None = None
@@ -174,6 +174,7 @@ class RunExecution:
             self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
             self._check_tasks_can_travel()
             extra = self._open(deadline)
+            assert self.executor is not None
             wait_until_ready(self.executor, plan.running_workers, deadline)
             ready = began = time.perf_counter()
             if self.observer is not None:
@@ -245,6 +246,7 @@ class RunExecution:
         if self.tracker is not None and plan.task_timeout is not None:
             self.watch = TaskTimeoutWatch(self.tracker, plan.task_timeout)
             self.watch.start()
+        assert self.executor is not None
         self.dispatcher = Dispatcher(
             self.executor,
             plan.strategy,
@@ -317,7 +319,7 @@ class RunExecution:
             config = ExecutorConfig(
                 plan.workers, plan.start_method, *installer, deadline=deadline, options=plan.strategy_options
             )
-        self.executor = plan.strategy.factory(config)
+        self.executor = adapt_executor(plan.strategy.factory(config))
         return extra
 
     def _explain(self, failure: TaskFailedError) -> tuple[RunStatus, str]:
@@ -407,16 +409,16 @@ class RunExecution:
         """Stop the executor's workers at once, and give up waiting for it after a while: a pool whose
         queue a task's forked copy of a worker took part in can wait forever for a lock that copy held.
         Its workers are killed with their process groups all the same (see ``_close``)."""
-        stop = getattr(self.executor, "terminate", None) or functools.partial(
-            self.executor.shutdown, wait=False, cancel_futures=True
-        )
-        stopper = threading.Thread(target=stop, name="futstrat-stop", daemon=True)
+        if self.executor is None:
+            return
+        stopper = threading.Thread(target=stop_executor_now, args=(self.executor,), name="futstrat-stop", daemon=True)
         stopper.start()
         stopper.join(max(give_up - time.monotonic(), 0))
 
     def _shut_down_by(self, seconds: float) -> None:
         """Shut the executor down, waiting for its workers to exit for at most ``seconds``; then kill
         them (and note which were still running)."""
+        assert self.executor is not None
         closer = threading.Thread(target=self.executor.shutdown, name="futstrat-shutdown", daemon=True)
         closer.start()
         try:
@@ -429,8 +431,7 @@ class RunExecution:
                 closer.join(max(give_up - time.monotonic(), 0))
 
     def _worker_exit_codes(self) -> dict[int, int | None]:
-        codes: dict[int, int | None] = getattr(self.executor, "worker_exit_codes", dict)()
-        return codes
+        return {} if self.executor is None else self.executor.worker_exit_codes()
 
     def _worker_groups(self) -> set[int]:
         """The process groups of this run's workers: each worker leads one (see ``initialize_worker``),
@@ -464,11 +465,10 @@ class RunExecution:
     def _left_behind(self) -> str:
         """Worker threads that could not be stopped: an executor whose workers are threads (the thread
         pool, a plugin's subinterpreters) names them through ``threads_left_running()``."""
-        threads_left_running = getattr(self.executor, "threads_left_running", None)
-        if threads_left_running is None:
+        if self.executor is None or not self.executor.threads_left_running():
             return ""
         time.sleep(_WATCH_INTERVAL_SECONDS)  # let threads that were told to stop finish doing so
-        stuck = threads_left_running()
+        stuck = self.executor.threads_left_running()
         if not stuck:
             return ""
         return (

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import Executor
 from concurrent.futures import wait as wait_futures
 
+from futstrat.engine.executor_adapter import AdaptedExecutor, adapt_executor
 from futstrat.engine.workers import worker_identity
 from futstrat.errors import RunTimedOutError, TaskFailedError
+from futstrat.executor_protocol import StrategyExecutor
 
 #: How long the start-up phase waits for every worker to answer before it gives up waiting.
 READY_PATIENCE_SECONDS = 10.0
@@ -15,14 +16,15 @@ READY_PATIENCE_SECONDS = 10.0
 STAGNANT_SECONDS = 1.0
 
 
-def wait_until_ready(executor: Executor, workers: int, deadline: float) -> None:
+def wait_until_ready(executor: StrategyExecutor | AdaptedExecutor, workers: int, deadline: float) -> None:
     """Start-up ends when every worker has answered, so its cost is not billed to the compute phase
     (``ProcessPoolExecutor`` starts its processes lazily, on the first submits).
 
     An executor with fewer workers than asked for (a plugin's fixed-size pool) is detected by its
     ``max_workers``, or else by no new worker answering for a while.
     """
-    expected = min(workers, _pool_size(executor) or workers)
+    executor = adapt_executor(executor)
+    expected = min(workers, executor.max_workers or workers)
     seen: set[tuple[str, int, int]] = set()
     now = time.monotonic()
     give_up = min(deadline, now + READY_PATIENCE_SECONDS)
@@ -42,11 +44,3 @@ def wait_until_ready(executor: Executor, workers: int, deadline: float) -> None:
             if probe.result() not in seen:
                 seen.add(probe.result())
                 last_news = time.monotonic()
-
-
-def _pool_size(executor: Executor) -> int | None:
-    for attribute in ("max_workers", "_max_workers", "_processes"):
-        size = getattr(executor, attribute, None)
-        if isinstance(size, int) and size > 0:
-            return size
-    return None

@@ -32,6 +32,15 @@ def sample_values(combination: dict[str, Any], figure: str) -> list[float]:
     ]
 
 
+def failed_runs(combination: dict[str, Any]) -> int:
+    """How many measured (not warm-up) runs failed: raised, timed out or gave a wrong answer."""
+    return sum(1 for s in combination.get("samples", []) if not s.get("warmup") and not s.get("ok"))
+
+
+def measured_runs(combination: dict[str, Any]) -> int:
+    return sum(1 for s in combination.get("samples", []) if not s.get("warmup"))
+
+
 def _key(combination: dict[str, Any]) -> Key:
     return (str(combination.get("workload")), str(combination.get("strategy")), str(combination.get("sharing")))
 
@@ -45,9 +54,20 @@ class Change:
     after: tuple[float, ...]
     ratio: Ratio | None  # after / before
     present: str = "both"  # "both", "before" or "after"
+    #: Measured runs of the new side that failed, and how many it measured.
+    after_failures: int = 0
+    after_runs: int = 0
+
+    @property
+    def label(self) -> str:
+        return " x ".join(self.key)
 
     @property
     def verdict(self) -> str:
+        failed = f"; {self.after_failures} of {self.after_runs} new runs failed" if self.after_failures else ""
+        return self._judgement() + failed
+
+    def _judgement(self) -> str:
         if self.present == "before":
             return "only in the old run"
         if self.present == "after":
@@ -91,12 +111,14 @@ def diff_runs(
         if key not in after:
             changes.append(Change(key, tuple(sample_values(before[key], figure)), (), None, "before"))
             continue
+        failures, runs = failed_runs(after[key]), measured_runs(after[key])
+        new_values = sample_values(after[key], figure)
         if key not in before:
-            changes.append(Change(key, (), tuple(sample_values(after[key], figure)), None, "after"))
+            changes.append(Change(key, (), tuple(new_values), None, "after", failures, runs))
             continue
-        old_values, new_values = sample_values(before[key], figure), sample_values(after[key], figure)
+        old_values = sample_values(before[key], figure)
         ratio = ratio_of_medians(new_values, old_values) if old_values and new_values else None
-        changes.append(Change(key, tuple(old_values), tuple(new_values), ratio))
+        changes.append(Change(key, tuple(old_values), tuple(new_values), ratio, "both", failures, runs))
     return RunDiff(figure, names[0], names[1], tuple(changes), tuple(setting_differences(old, new, before, after)))
 
 
@@ -106,6 +128,7 @@ def setting_differences(
     """Sentences naming what differs between the two runs besides the code under test."""
     old_meta, new_meta = old.get("metadata", {}), new.get("metadata", {})
     checks = [
+        ("workloads", old.get("workload"), new.get("workload")),
         ("futstrat version", old_meta.get("futstrat_version"), new_meta.get("futstrat_version")),
         ("Python", _get(old_meta, "python", "version"), _get(new_meta, "python", "version")),
         ("GIL enabled", _get(old_meta, "python", "gil_enabled"), _get(new_meta, "python", "gil_enabled")),
@@ -135,10 +158,8 @@ def _get(data: Any, *keys: str) -> Any:
     return data
 
 
-def render_diff(diff: RunDiff, styler: Styler | None = None, width: int | None = None) -> str:
-    styled = styler is not None
-    paint = styler or Styler(colour=False)
-    name = FIGURE_NAMES[diff.figure]
+def diff_table(diff: RunDiff, *, ascii_only: bool = True) -> tuple[list[Column], list[list[Cell]]]:
+    """The columns and rows of the diff, for the terminal and for Markdown alike."""
     columns = [
         Column("workload"),
         Column("strategy"),
@@ -164,18 +185,32 @@ def render_diff(diff: RunDiff, styler: Styler | None = None, width: int | None =
                 Cell(change.key[0]),
                 Cell(change.key[1]),
                 Cell(change.key[2]),
-                Cell(fmt.duration(old_median, ascii_only=not styled)),
-                Cell(fmt.duration(new_median, ascii_only=not styled)),
+                Cell(fmt.duration(old_median, ascii_only=ascii_only)),
+                Cell(fmt.duration(new_median, ascii_only=ascii_only)),
                 Cell(fmt.ratio(change.ratio), style),
                 Cell(change.verdict, style),
             ]
         )
-    heading = f"median {name} time, {diff.new_name} against {diff.old_name} (a ratio below 1 is faster)"
-    blocks = [paint.paint(heading, "bold")]
-    blocks.append(render_boxed(columns, rows, paint, width) if styled else render_plain(columns, rows))
-    summary = f"{len(diff.faster)} faster, {len(diff.slower)} slower"
+    return columns, rows
+
+
+def diff_heading(diff: RunDiff) -> str:
+    name = FIGURE_NAMES[diff.figure]
+    return f"median {name} time, {diff.new_name} against {diff.old_name} (a ratio below 1 is faster)"
+
+
+def diff_summary(diff: RunDiff) -> str:
     unchanged = sum(1 for c in diff.changes if c.ratio is not None and not c.ratio.significant)
-    blocks.append(f"{summary}, {unchanged} without a significant change")
+    return f"{len(diff.faster)} faster, {len(diff.slower)} slower, {unchanged} without a significant change"
+
+
+def render_diff(diff: RunDiff, styler: Styler | None = None, width: int | None = None) -> str:
+    styled = styler is not None
+    paint = styler or Styler(colour=False)
+    columns, rows = diff_table(diff, ascii_only=not styled)
+    blocks = [paint.paint(diff_heading(diff), "bold")]
+    blocks.append(render_boxed(columns, rows, paint, width) if styled else render_plain(columns, rows))
+    blocks.append(diff_summary(diff))
     if diff.notes:
         blocks.append(paint.paint("\n".join(f"note: {n}" for n in diff.notes), "warn"))
     return "\n\n".join(blocks)

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from futstrat.engine.executor_adapter import stop_executor_now
+
 T = TypeVar("T")
 
 
@@ -67,13 +69,10 @@ def close_executor(executor: Any, patience: float) -> str | None:
 
 
 def stop_executor(executor: Any, patience: float) -> None:
-    """Stop ``executor`` without waiting for its work: ``terminate()`` if it has one, else cancel and go."""
-    terminate = getattr(executor, "terminate", None)
+    """Stop ``executor`` without waiting for its work (``terminate()`` if it has one, else cancel and
+    go), waiting at most ``patience`` seconds for that."""
     with contextlib.suppress(Exception):
-        if callable(terminate):
-            call_within(patience, terminate, "terminate()")
-        else:
-            call_within(patience, lambda: executor.shutdown(wait=False, cancel_futures=True), "shutdown(wait=False)")
+        call_within(patience, lambda: stop_executor_now(executor), "terminate()")
 
 
 def _alarm_available() -> bool:

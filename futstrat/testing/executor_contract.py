@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import functools
 import multiprocessing
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,15 @@ from typing import Any, ClassVar
 
 import pytest
 
-from futstrat.model import ExecutorConfig, StrategySpec
+from futstrat.executor_protocol import (
+    CountsWorkers,
+    MapsUnordered,
+    ReportsStuckThreads,
+    ReportsWorkerExits,
+    StrategyExecutor,
+    Terminates,
+)
+from futstrat.model import Dispatch, ExecutorConfig, StrategySpec
 from futstrat.testing import tasks
 from futstrat.testing.bounded import StillRunningError, call_within, close_executor, stop_executor, time_limit
 from futstrat.testing.counting import assert_counts_exactly_or_refuses
@@ -581,16 +590,6 @@ class ExecutorContract:
         assert problem is None, problem
 
     # -- what the runner relies on -------------------------------------------------------------------
-    def test_map_unordered_when_the_strategy_dispatches_unordered(self, spec: StrategySpec, executor: Executor) -> None:
-        from futstrat.model import Dispatch
-
-        if spec.dispatch is not Dispatch.MAP_UNORDERED:
-            pytest.skip(f"{spec.name} dispatches with {spec.dispatch.value}")
-        map_unordered = getattr(executor, "map_unordered", None)
-        assert callable(map_unordered), "a strategy that dispatches unordered needs executor.map_unordered"
-        results = map_unordered(tasks.square, range(50), timeout=self.patience, chunksize=3)
-        assert sorted(results) == [x * x for x in range(50)]
-
     def test_counter_is_exact_or_refused_with_each_sharing_backend(self, spec: StrategySpec, sharing_name: str) -> None:
         from futstrat.plugins import get_host
 
@@ -616,3 +615,121 @@ class ExecutorContract:
         )
         report = execute(plan)
         assert report.ok, f"pi under {spec.name}: {report.status.value}: {report.error or report.check}"
+
+    # -- the executor protocol: required members, and each optional member the executor offers ------
+    def test_the_executor_has_the_required_members(self, executor: Executor) -> None:
+        assert isinstance(executor, StrategyExecutor), (
+            f"{executor!r} lacks submit, map or shutdown: see futstrat.StrategyExecutor"
+        )
+
+    def test_terminate_ends_every_worker_within_a_bound(self, spec: StrategySpec, gate: Gate) -> None:
+        executor = self.start(spec)
+        try:
+            if not isinstance(executor, Terminates):
+                pytest.skip(f"{spec.name}'s executor has no terminate() (futstrat falls back to shutdown)")
+            futures = self.saturate(executor, gate) if spec.concurrent else [executor.submit(tasks.square, 3)]
+            try:
+                call_within(self.patience, executor.terminate, "terminate()")
+            except StillRunningError:
+                pytest.fail(f"terminate() did not return within {self.patience:g} s", pytrace=False)
+            if spec.crosses_processes and not spec.workers_in_this_process:
+                # Worker processes are ended, so every future ends with them, running or not.
+                not_done = wait_until_done(futures, self.patience)
+                assert not not_done, f"{len(not_done)} futures were not done {self.patience:g} s after terminate()"
+            else:  # threads cannot be killed: those not running must at least never start
+                not_done = wait_until_done(futures[self.workers + self._ahead :], self.patience)
+                assert not not_done, f"terminate() left {len(not_done)} tasks waiting for a worker not done"
+            if isinstance(executor, ReportsWorkerExits):
+                running = self._workers_still_running(executor, self.patience)
+                assert not running, f"worker process(es) {running} still ran {self.patience:g} s after terminate()"
+        finally:
+            gate.open()
+            stop_executor(executor, self.patience)
+
+    def test_worker_exit_codes_name_the_worker_a_task_killed(self, spec: StrategySpec) -> None:
+        self.require_processes(spec)
+        executor = self.start(spec)
+        try:
+            if not isinstance(executor, ReportsWorkerExits):
+                pytest.skip(f"{spec.name}'s executor has no worker_exit_codes()")
+            pid = executor.submit(tasks.worker_pid).result(timeout=self.patience)
+            codes = executor.worker_exit_codes()
+            assert pid in codes, f"worker_exit_codes() {codes} does not name worker {pid}, which ran a task"
+            assert codes[pid] is None, f"worker {pid} is running, but worker_exit_codes() gives it code {codes[pid]}"
+            killing = executor.submit(tasks.kill_own_worker)
+            try:
+                killing.exception(timeout=self.dead_worker_patience)
+            except cf.TimeoutError:
+                pytest.fail(
+                    f"a task killed its worker, and its future was not done {self.dead_worker_patience:g} s later",
+                    pytrace=False,
+                )
+            give_up = time.monotonic() + self.patience
+            while -signal.SIGKILL not in executor.worker_exit_codes().values() and time.monotonic() < give_up:
+                time.sleep(POLL_SECONDS)
+            codes = executor.worker_exit_codes()
+            assert -signal.SIGKILL in codes.values(), (
+                f"a task killed its worker with SIGKILL, but worker_exit_codes() says {codes}"
+            )
+        finally:
+            stop_executor(executor, self.patience)
+
+    def test_threads_left_running_names_a_thread_until_it_stops(self, spec: StrategySpec, gate: Gate) -> None:
+        self.require_pending_futures(spec)
+        executor = self.start(spec)
+        try:
+            if not isinstance(executor, ReportsStuckThreads):
+                pytest.skip(f"{spec.name}'s executor has no threads_left_running()")
+            future = executor.submit(tasks.wait_at_gate, gate.key, self.time_limit, "held")
+            with pytest.raises(cf.TimeoutError):
+                future.result(timeout=SHORT_WAIT_SECONDS)  # a worker thread is busy with it by now
+            names = executor.threads_left_running()
+            assert names, f"a worker thread runs a task that cannot return yet; threads_left_running() says {names!r}"
+            assert all(isinstance(name, str) for name in names), f"threads_left_running() gave {names!r}, not names"
+            # Stopped now, the thread whose task would not return lives on until the task returns.
+            stop_executor(executor, self.patience)
+            gate.open()
+            give_up = time.monotonic() + self.patience
+            while executor.threads_left_running() and time.monotonic() < give_up:
+                time.sleep(POLL_SECONDS)
+            left = executor.threads_left_running()
+            assert not left, f"every task returned, but threads_left_running() still names {left}"
+        finally:
+            gate.open()
+            stop_executor(executor, self.patience)
+
+    def test_map_unordered_gives_results_as_they_complete(
+        self, spec: StrategySpec, executor: Executor, gate: Gate
+    ) -> None:
+        if not isinstance(executor, MapsUnordered):
+            assert spec.dispatch is not Dispatch.MAP_UNORDERED, (
+                f"{spec.name} dispatches unordered, but its executor has no map_unordered (futstrat would use map)"
+            )
+            pytest.skip(f"{spec.name}'s executor has no map_unordered")
+        results = executor.map_unordered(tasks.square, range(50), timeout=self.patience, chunksize=3)
+        assert sorted(results) == [x * x for x in range(50)]
+        if spec.concurrent and self.workers >= 2:
+            held = functools.partial(tasks.square_after_gate_if_zero, gate.key, self.time_limit)
+            arriving = executor.map_unordered(held, range(4), timeout=self.patience, chunksize=1)
+            first = call_within(self.patience, lambda: next(arriving), "next() on map_unordered")
+            assert first != 0, "the result held at the gate came first: map_unordered waits in input order"
+            gate.open()
+            assert sorted([first, *arriving]) == [0, 1, 4, 9]
+
+    def test_max_workers_is_the_number_of_workers(self, spec: StrategySpec, executor: Executor) -> None:
+        if not isinstance(executor, CountsWorkers):
+            pytest.skip(f"{spec.name}'s executor has no max_workers")
+        count = executor.max_workers
+        assert isinstance(count, int), f"max_workers must be a whole number, not {count!r}"
+        assert not isinstance(count, bool), f"max_workers must be a whole number, not {count!r}"
+        expected = self.workers if spec.concurrent else 1
+        assert count == expected, f"asked for {expected} workers, but max_workers says {count}"
+
+    def _workers_still_running(self, executor: ReportsWorkerExits, seconds: float) -> list[int]:
+        """The workers ``worker_exit_codes()`` still says are running after up to ``seconds``."""
+        give_up = time.monotonic() + seconds
+        while True:
+            running = [pid for pid, code in executor.worker_exit_codes().items() if code is None]
+            if not running or time.monotonic() > give_up:
+                return running
+            time.sleep(POLL_SECONDS)

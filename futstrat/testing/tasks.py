@@ -87,6 +87,18 @@ def wait_at_gate(gate: str, patience: float, value: Any) -> Any:
     return value
 
 
+def square_after_gate_if_zero(gate: str, patience: float, x: int) -> int:
+    """``x * x``; for ``x == 0`` only once the gate opens, so that the other results come first."""
+    if x == 0:
+        wait_at_gate(gate, patience, None)
+    return x * x
+
+
+def worker_pid() -> int:
+    """The pid of the process the task runs in."""
+    return os.getpid()
+
+
 def leave_trace(path: str, value: Any) -> Any:
     """Create ``path`` and return ``value``: proof for the test that this task ran at all."""
     Path(path).touch()

@@ -100,11 +100,16 @@ def _nanny_class() -> type[Any]:
     class RecordingNanny(Nanny):  # type: ignore[misc]
         started_pids: ClassVar[set[int]] = set()
         exit_codes: ClassVar[dict[str, int]] = {}
+        #: Each worker process started, by pid: dask's handle on it, which learns its exit code.
+        processes: ClassVar[dict[int, Any]] = {}
 
         async def instantiate(self) -> Any:
             status = await super().instantiate()
             if self.pid:
                 type(self).started_pids.add(self.pid)
+                handle = getattr(self.process, "process", None)
+                if handle is not None:
+                    type(self).processes[self.pid] = handle
             return status
 
         def _on_worker_exit_sync(self, exitcode: int) -> None:
@@ -349,6 +354,14 @@ class DaskExecutor(Executor):
                 # Each worker process led a process group of its own (see worker_setup), which the
                 # processes its tasks started joined: whatever of them is left is ended with it.
                 _end_process_groups(self._nannies.started_pids)
+
+    def worker_exit_codes(self) -> dict[int, int | None]:
+        """Each worker process of a local cluster and its exit code (None while it runs), so that
+        futstrat can name a dead worker and see that ``terminate()`` ended them all. A remote
+        cluster's workers are not this executor's to watch: none are named."""
+        if self._nannies is None:
+            return {}
+        return {pid: process.exitcode for pid, process in list(self._nannies.processes.items())}
 
     @property
     def client(self) -> Any:

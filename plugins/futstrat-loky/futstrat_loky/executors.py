@@ -88,12 +88,16 @@ class _WorkerDeaths:
                 self._at_break = {pid: process.exitcode for pid, process in self._processes().items()}
 
     def exit_codes(self) -> dict[int, int | None]:
-        """The pool's workers at the moment it broke, if it broke; else every worker seen so far."""
+        """Every worker seen so far and its exit code (None while it runs). Once the pool has broken,
+        the workers that had ended by then come first, with the codes they had then; the others,
+        which loky killed after, follow with their codes now (None only while one still runs)."""
         self.remember()
         with self._lock:
-            if self._at_break is not None:
-                return dict(self._at_break)
-            return {pid: process.exitcode for pid, process in self._seen.items()}
+            now = {pid: process.exitcode for pid, process in self._seen.items()}
+            if self._at_break is None:
+                return now
+            ended = {pid: code for pid, code in self._at_break.items() if code is not None}
+            return ended | {pid: code for pid, code in now.items() if pid not in ended}
 
     def processes(self) -> list[Any]:
         self.remember()
@@ -128,6 +132,14 @@ def _stop_now(pool: Any) -> None:
         if process.pid is not None and process.exitcode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(process.pid, kill_signal)
+
+
+def _cancel_what_is_left(futures: list[Future[Any]]) -> None:
+    """Cancel the futures a stopped pool has not failed. Only after it stopped: loky fails each task
+    it still holds when it is shut down with ``kill_workers``, and a future cancelled before that
+    makes its manager thread die of ``InvalidStateError`` (with a traceback on stderr)."""
+    for future in futures:
+        future.cancel()
 
 
 class _PickledByMultiprocessing:
@@ -187,10 +199,9 @@ class LokyPoolExecutor(loky.ProcessPoolExecutor):  # type: ignore[misc]
 
     def terminate(self) -> None:
         """Stop every worker now; the futures still outstanding fail."""
-        for future in list(self._submitted):
-            future.cancel()
         self._deaths.remember()
         _stop_now(self)
+        _cancel_what_is_left(list(self._submitted))
 
     @property
     def max_workers(self) -> int:
@@ -291,9 +302,9 @@ class ReusedLokyExecutor(Executor):
 
     def terminate(self) -> None:
         """Kill the pool's workers; the next run gets a fresh pool."""
-        for future in self._outstanding():
-            future.cancel()
+        outstanding = self._outstanding()
         _stop_now(self._pool)
+        _cancel_what_is_left(outstanding)
 
     @property
     def reused(self) -> Any:

@@ -8,7 +8,7 @@ import time
 from concurrent.futures import CancelledError
 
 import pytest
-from futstrat_loky.executors import LokyPoolExecutor
+from futstrat_loky.executors import LokyPoolExecutor, ReusedLokyExecutor
 from futstrat_loky.plugin import make_loky_pool
 from loky_tasks import RaisingWorkload, WorkerKiller, gone, nap, own_pid
 
@@ -128,3 +128,20 @@ class LambdaWorkload(futstrat.Workload):
 def test_tasks_travel_with_cloudpickle():
     report = futstrat.run(LambdaWorkload(), "loky", workers=2, start_method="spawn", timeout=RUN_TIMEOUT)
     assert report.status is RunStatus.PASSED, report.error
+
+
+@pytest.mark.parametrize("reusable", [False, True])
+def test_after_terminate_worker_exit_codes_says_every_busy_worker_ended(reusable: bool) -> None:
+    executor = ReusedLokyExecutor(2) if reusable else LokyPoolExecutor(2, start_method="spawn")
+    busy = [executor.submit(nap, 60) for _ in range(6)]
+    deadline = time.monotonic() + 30
+    while not all(future.running() for future in busy[:2]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    executor.terminate()
+    deadline = time.monotonic() + 10
+    while None in executor.worker_exit_codes().values() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    codes = executor.worker_exit_codes()
+    assert codes, "no worker was ever seen"
+    assert None not in codes.values(), f"terminate() killed every worker, but worker_exit_codes() says {codes}"
+    assert all(future.done() for future in busy)
