@@ -320,3 +320,28 @@ def test_a_fraction_past_one_whose_interval_reaches_into_range_is_noise_not_a_po
     assert fit.low < 1.0
     assert fit.problem is None
     assert all(p[1] == pytest.approx(1.0) for p in fit.predictions)  # clamped to a fraction of 1
+
+
+def test_a_diff_of_two_sweeps_sets_each_worker_count_against_its_own():
+    from futstrat.report.diff import diff_runs
+
+    old = comparison_to_dict(analyse(fake_sweep_measurement(SWEEP_TIMES)))
+    slower = {key: [t * 1.5 for t in times] for key, times in SWEEP_TIMES.items()}
+    slower[("process", 2)] = SWEEP_TIMES[("process", 2)]
+    new = comparison_to_dict(analyse(fake_sweep_measurement(slower)))
+    diff = diff_runs(old, new)
+    by_strategy = {change.key[1]: change for change in diff.changes}
+    assert set(by_strategy) == {"serial x1", "process x1", "process x2", "process x3"}
+    assert by_strategy["process x2"].ratio is not None
+    assert not by_strategy["process x2"].ratio.significant
+    assert by_strategy["process x3"].ratio is not None
+    assert by_strategy["process x3"].ratio.value == pytest.approx(1.5)
+
+
+def test_a_plain_comparison_keeps_no_worker_count_in_its_json():
+    comparison = analyse(fake_sweep_measurement(SWEEP_TIMES))
+    assert all("sweep_workers" in c for c in comparison_to_dict(comparison)["combinations"])
+    from tests.test_measure_analysis import FIVE, fake_measurement
+
+    plain = comparison_to_dict(analyse(fake_measurement(FIVE)))
+    assert all("sweep_workers" not in c for c in plain["combinations"])

@@ -138,6 +138,7 @@ COMBINATION_FIELDS: dict[str, Check] = {
     "noise": array,
     "outside_cpus": number_or_null,
     "samples": array,
+    "sweep_workers": integer_or_null,
 }
 COMBINATION_REQUIRED = ("workload", "strategy", "sharing", "samples")
 

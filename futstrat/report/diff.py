@@ -42,7 +42,16 @@ def measured_runs(combination: dict[str, Any]) -> int:
 
 
 def _key(combination: dict[str, Any]) -> Key:
-    return (str(combination.get("workload")), str(combination.get("strategy")), str(combination.get("sharing")))
+    """Workload, strategy and sharing; in a worker sweep the strategy carries its count (``process x2``),
+    since the sweep measures each strategy at several counts."""
+    strategy = str(combination.get("strategy"))
+    if _is_count(combination.get("sweep_workers")):
+        strategy += f" x{combination['sweep_workers']}"
+    return (str(combination.get("workload")), strategy, str(combination.get("sharing")))
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @frozen

@@ -59,6 +59,8 @@ def _rounded(value: float | None) -> float | None:
 def result_to_dict(result: ContenderResult) -> dict[str, Any]:
     contender = result.contender
     plan = contender.plan
+    # Only a worker sweep says which of its counts a combination is: a plain comparison's JSON is unchanged.
+    sweep = {} if contender.sweep_workers is None else {"sweep_workers": contender.sweep_workers}
     return {
         "workload": contender.workload,
         "strategy": contender.strategy,
@@ -76,6 +78,7 @@ def result_to_dict(result: ContenderResult) -> dict[str, Any]:
         "outside_cpus": _rounded(result.outside_cpus),
         "figures": None if result.figures is None else result.figures.to_dict(),
         "samples": [trial_to_dict(t) for t in sorted((*result.warmups, *result.samples), key=lambda t: t.round)],
+        **sweep,
     }
 
 
