@@ -345,3 +345,21 @@ def test_a_plain_comparison_keeps_no_worker_count_in_its_json():
 
     plain = comparison_to_dict(analyse(fake_measurement(FIVE)))
     assert all("sweep_workers" not in c for c in plain["combinations"])
+
+
+def test_scale_size_fits_gustafsons_law_on_a_real_small_sweep(capsys):
+    code = main(["compare", "pi", "--strategies", "serial,thread", "--workers", "1,2", "--scale-size",
+                 "--param", "n=4000", "--repeat", "2", "--warmup", "0", "--no-core-probe"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "the size parameter n grown with the workers" in out
+    assert "speed-up vs serial (scaled)" in out
+    assert "Gustafson's law fitted" in out
+
+
+def test_scale_size_on_a_workload_without_a_size_is_one_line_and_exit_2(capsys):
+    code = main(["compare", "deadlock", "--strategies", "thread", "--workers", "1,2", "--scale-size"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--scale-size needs a workload with a whole-number size parameter" in err
+    assert len(err.strip().splitlines()) == 1

@@ -91,7 +91,7 @@ def plan_sweep(
     host = host or get_host()
     first = plan_contenders(workload, strategies, sharing, params=params, options=options.replace(workers=1), host=host)
     contenders = [attrs.evolve(c, sweep_workers=1) for c in first if c.strategy == BASELINE_STRATEGY]
-    spec = next((c.plan.workload for c in first if c.plan is not None), None) if scale_size else None
+    spec = _workload_named(workload, host) if scale_size else None
     for n in counts:
         grown = scaled_params(spec, params, n) if spec is not None else params
         planned = plan_contenders(
@@ -99,6 +99,15 @@ def plan_sweep(
         )
         contenders += [attrs.evolve(c, sweep_workers=n) for c in planned if c.strategy != BASELINE_STRATEGY]
     return contenders
+
+
+def _workload_named(name: str, host: PluginHost) -> Workload:
+    """The workload a sweep grows, found as planning finds it: registered, or ``package.module:name``."""
+    if ":" in name:
+        from futstrat.dotted import load_workload
+
+        return load_workload(name)
+    return host.registry.workloads.get(name)
 
 
 @frozen
