@@ -71,7 +71,7 @@ FRONT_DOOR = {"futstrat.cli", "futstrat.cli.app", "futstrat.cli.output", "futstr
 #: Each command's own command-line modules: its module, and the one whose options it shares.
 COMMAND_MODULES = {
     "run": {"futstrat.cli.run_command"},
-    "compare": {"futstrat.cli.compare_command", "futstrat.cli.run_command"},
+    "compare": {"futstrat.cli.compare_command", "futstrat.cli.run_command", "futstrat.cli.sweep_command"},
     "diff": {"futstrat.cli.diff_command"},
     "claims": {"futstrat.cli.claims_command", "futstrat.cli.run_command"},
     "list": {"futstrat.cli.list_command"},
