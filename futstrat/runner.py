@@ -12,6 +12,7 @@ from attrs import frozen
 from futstrat import params as param_rules
 from futstrat.dotted import load_workload
 from futstrat.engine.execution import ComputeObserver, RunExecution
+from futstrat.engine.worker_watch import has_killable_workers
 from futstrat.errors import RefusedError, UsageError
 from futstrat.guest import guest_code
 from futstrat.main_guard import refuse_inside_worker_bootstrap
@@ -119,7 +120,7 @@ def plan_run(
     else:
         chosen_sharing = sharing if isinstance(sharing, SharingSpec) else registry.sharing.get(sharing)
     reasons = vet(combination(chosen_sharing), host)
-    if task_timeout is not None and not (chosen_strategy.crosses_processes and chosen_strategy.supports_initializer):
+    if task_timeout is not None and not has_killable_workers(chosen_strategy):
         reasons.append(
             f"a per-task timeout kills the worker process of a task that runs too long, and {chosen_strategy.name!r}"
             " has no worker process to kill (a thread cannot be killed): use --timeout for the whole run"

@@ -23,7 +23,7 @@ from futstrat.engine.dispatch import Dispatcher
 from futstrat.engine.peers import PeerFutureBoard
 from futstrat.engine.pickling import unpicklable_part
 from futstrat.engine.readiness import wait_until_ready
-from futstrat.engine.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
+from futstrat.engine.worker_watch import RunningTask, TaskTracker, describe_exit, has_killable_workers, kill_worker
 from futstrat.engine.workers import PassesThroughTasks, initialize_worker
 from futstrat.errors import (
     DeadlockFoundError,
@@ -258,7 +258,7 @@ class RunExecution:
         if isinstance(exc, TaskFailedError):
             status, error = self._explain(exc)
             remote_tb = exc.remote_traceback
-            if remote_tb is None and not plan.strategy.crosses_processes:  # the task raised right here
+            if remote_tb is None and not plan.strategy.pickles_tasks:  # the task raised right here
                 remote_tb = _local_traceback(exc.error)
             return status, error, remote_tb, None
         if isinstance(exc, UserCodeError):
@@ -302,19 +302,19 @@ class RunExecution:
 
     def _check_tasks_can_travel(self, first_task: Task | None) -> None:
         strategy = self.plan.strategy
-        if strategy.crosses_processes and strategy.pickles_with_stdlib and first_task is not None:
+        if strategy.pickles_tasks and strategy.pickles_with_stdlib and first_task is not None:
             problem = unpicklable_part(first_task)
             if problem:
+                where = "a worker process" if strategy.crosses_processes else "a worker"
                 raise UnpicklableTaskError(
-                    f"task 0 ({describe_call(first_task)}) cannot be sent to a worker process of"
-                    f" {strategy.name!r}: {problem}"
+                    f"task 0 ({describe_call(first_task)}) cannot be sent to {where} of {strategy.name!r}: {problem}"
                 )
 
     def _open(self, deadline: float, task_count: int | None) -> OpenedRun:
         """Open the sharing backend and start the executor. What is opened before a step fails is
         closed again here, so the run is either open, complete, or not open at all."""
         plan = self.plan
-        pickled = plan.strategy.crosses_processes
+        pickled = plan.strategy.pickles_tasks
         session: SharingSession | None = None
         board: PeerFutureBoard | None = None
         tracker: TaskTracker | None = None
@@ -331,7 +331,7 @@ class RunExecution:
                 board = PeerFutureBoard()
                 extra["peers"] = board
             config = ExecutorConfig(plan.workers, plan.start_method, deadline=deadline)
-            if plan.strategy.crosses_processes and plan.strategy.supports_initializer:
+            if has_killable_workers(plan.strategy):
                 # A strategy that starts its workers its own way gets a tracker made for spawn, whose lock,
                 # unlike fork's, can also reach a worker that is a fresh interpreter.
                 method = plan.start_method if plan.strategy.uses_start_method else "spawn"
@@ -377,7 +377,7 @@ class RunExecution:
             )
         if isinstance(failure.error, BrokenExecutor):
             return RunStatus.ERROR, self._describe_dead_worker(failure) + f" (strategy {strategy!r})"
-        if self.plan.strategy.crosses_processes and _is_pickling_error(failure.error):
+        if self.plan.strategy.pickles_tasks and _is_pickling_error(failure.error):
             where = "a task" if failure.index is None else f"task {failure.index}"
             return RunStatus.ERROR, (
                 f"the result of {where} could not be pickled to come back from its worker process:"
