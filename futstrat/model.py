@@ -215,15 +215,26 @@ class StrategySpec:
     description: str = field(validator=_one_line)
     factory: Callable[[ExecutorConfig], Executor]
     dispatch: Dispatch = Dispatch.SUBMIT
-    #: Tasks run in other processes, so everything they touch must be picklable.
+    #: Tasks run in worker processes other than futstrat's own, so a per-task timeout has a worker
+    #: process to kill and a task that ends its process ends only its worker.
     crosses_processes: bool = False
+    #: Tasks, their arguments and their results are pickled to reach the workers (in another process,
+    #: or another interpreter of this one), so everything they touch must pickle and no object of this
+    #: process (a lock) can be handed to them. True by default wherever tasks cross processes.
+    pickles_tasks: bool = field(default=attrs.Factory(lambda spec: spec.crosses_processes, takes_self=True))
     #: The workers are threads of futstrat's own process (true by default where nothing crosses
     #: processes), so a process a task starts is a child of futstrat, killed when the run ends.
     workers_in_this_process: bool = field(
         default=attrs.Factory(lambda spec: not spec.crosses_processes, takes_self=True)
     )
-    #: The factory honours ``ExecutorConfig.initializer`` (needed to hand over raw shared memory).
+    #: The factory runs ``ExecutorConfig.initializer(*initargs)`` in each worker before its tasks.
     supports_initializer: bool = True
+    #: Raw shared memory (a ``multiprocessing.RawValue`` and its lock) reaches the workers through that
+    #: initializer: they are processes this one starts, which inherit it. True by default wherever
+    #: there is an initializer; false where it runs elsewhere (another machine, a subinterpreter).
+    carries_raw_shared_memory: bool = field(
+        default=attrs.Factory(lambda spec: spec.supports_initializer, takes_self=True)
+    )
     #: Tasks run at the same time in one process and may wait on each other's futures.
     shares_futures: bool = False
     #: The factory honours ``ExecutorConfig.start_method``.
@@ -284,10 +295,16 @@ class SharingSpec:
     description: str = field(validator=_one_line)
     #: Opens the shared state for one run; None for the backend that shares nothing.
     open: Callable[[SharingRequest], SharingSession] | None
-    #: The state can be used from tasks that run in other processes.
+    #: The state can be used from tasks that are pickled to their workers (in other processes or
+    #: interpreters): see ``StrategySpec.pickles_tasks``.
     crosses_processes: bool = True
-    #: Worker processes only get the state through the pool's initializer (raw shared memory).
+    #: Workers that tasks are pickled to get the state only through the pool's initializer, which
+    #: installs it in each of them (see ``StrategySpec.supports_initializer``).
     needs_initializer: bool = False
+    #: The state is raw shared memory, which cannot be pickled and reaches only workers that inherit
+    #: it from this process (see ``StrategySpec.carries_raw_shared_memory``). True by default wherever
+    #: the initializer is needed.
+    raw_shared_memory: bool = field(default=attrs.Factory(lambda spec: spec.needs_initializer, takes_self=True))
     #: Opening it starts a process with the run's start method (a Manager's server).
     uses_start_method: bool = False
 
@@ -298,6 +315,7 @@ class SharingRequest:
 
     start_method: str | None
     parties: int  # how many tasks start together (for the race barrier)
+    #: The tasks are pickled to their workers (``StrategySpec.pickles_tasks``): hand them what pickles.
     crosses_processes: bool
 
 

@@ -19,7 +19,9 @@ def add_parser(subparsers: Any) -> None:
 def strategy_capabilities(spec: StrategySpec) -> list[str]:
     flags = {
         "crosses-processes": spec.crosses_processes,
+        "pickles-tasks": spec.pickles_tasks,
         "initializer": spec.supports_initializer,
+        "raw-shared-memory": spec.carries_raw_shared_memory,
         "shares-futures": spec.shares_futures,
         "start-method": spec.uses_start_method,
         "concurrent": spec.concurrent,
@@ -32,6 +34,7 @@ def sharing_capabilities(spec: SharingSpec) -> list[str]:
         "shares-state": spec.open is not None,
         "crosses-processes": spec.crosses_processes,
         "needs-initializer": spec.needs_initializer,
+        "raw-shared-memory": spec.raw_shared_memory,
         "start-method": spec.uses_start_method,
     }
     return [name for name, on in flags.items() if on]
