@@ -11,6 +11,8 @@ Three measurements, each kept out of the timed phases:
   only adds them up and counts the chunks;
 - the pickled size of the first few chunks of tasks and of their results, and how long pickling and
   unpickling them takes, measured in the parent after the run has shut down: a sample, said to be one.
+  The ``shared`` argument travels with every chunk too (a token, proxies, block names): its pickled
+  size counts once per sampled chunk, so a backend that copied its state to every task would show.
 """
 
 from __future__ import annotations
@@ -36,10 +38,16 @@ class PickledSample:
     results: int  # results in the sampled chunks of results
     result_bytes: int
     seconds: float  # pickling and unpickling both, in the parent
+    #: The pickled size of the ``shared`` argument, once for each sampled chunk it travelled with.
+    shared_bytes: int = 0
 
     @property
     def argument_bytes_per_task(self) -> float | None:
         return self.argument_bytes / self.tasks if self.tasks else None
+
+    @property
+    def shared_bytes_per_task(self) -> float | None:
+        return self.shared_bytes / self.tasks if self.tasks else None
 
     @property
     def result_bytes_per_task(self) -> float | None:
@@ -58,6 +66,7 @@ class PickledSample:
             "results": self.results,
             "result_bytes": self.result_bytes,
             "seconds": self.seconds,
+            "shared_bytes": self.shared_bytes,
         }
 
 
@@ -99,22 +108,33 @@ def workers_cpu_visible() -> bool:
     return PROC.is_dir()
 
 
-def pickle_sample(chunks: Sequence[Any], results: Sequence[list[Any]]) -> PickledSample:
+def pickle_sample(chunks: Sequence[Any], results: Sequence[list[Any]], shared: Any = None) -> PickledSample:
     """Pickle and unpickle the sampled chunks and results as a process pool would; what cannot be
-    pickled is left out of the sample."""
+    pickled is left out of the sample. ``shared``, the run's shared argument, is only pickled: a
+    Manager's proxies cannot be unpickled once the run has ended its Manager."""
     started = time.perf_counter()
-    tasks = argument_bytes = result_count = result_bytes = 0
+    tasks = argument_bytes = result_count = result_bytes = shared_bytes = 0
+    shared_size = None if shared is None else _pickled_size(shared)
     for chunk in chunks:
         size = _round_trip(chunk)
         if size is not None:
             tasks += len(chunk)
             argument_bytes += size
+            shared_bytes += shared_size or 0
     for chunk_results in results:
         size = _round_trip(chunk_results)
         if size is not None:
             result_count += len(chunk_results)
             result_bytes += size
-    return PickledSample(tasks, argument_bytes, result_count, result_bytes, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return PickledSample(tasks, argument_bytes, result_count, result_bytes, seconds, shared_bytes)
+
+
+def _pickled_size(value: Any) -> int | None:
+    try:
+        return len(ForkingPickler.dumps(value))
+    except Exception:
+        return None
 
 
 def _round_trip(value: Any) -> int | None:
@@ -164,7 +184,8 @@ class ComputeProfiler:
             cpu = None
         pickled = None
         if self.crosses_processes:
-            pickled = pickle_sample(dispatcher.sampled_chunks, dispatcher.sampled_results)
+            shared = (dispatcher.extra or {}).get("shared")
+            pickled = pickle_sample(dispatcher.sampled_chunks, dispatcher.sampled_results, shared)
         self._dispatcher = None  # let the sampled tasks and results go
         return RunProfile(
             wall=max(0.0, after[0] - before[0]),
