@@ -112,7 +112,7 @@ def plan_run(
     values = param_rules.resolve(chosen_workload, params or {})
 
     def combination(spec: SharingSpec) -> Combination:
-        return Combination(chosen_workload, chosen_strategy, spec, workers, start_method)
+        return Combination(chosen_workload, chosen_strategy, spec, workers, start_method, values)
 
     if sharing is None:
         chosen_sharing = _default_sharing(chosen_workload, chosen_strategy, combination, host)

@@ -13,7 +13,7 @@ import pickle
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import BrokenExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +21,7 @@ from futstrat.engine.dispatch import Dispatcher
 from futstrat.engine.peers import PeerFutureBoard
 from futstrat.engine.pickling import unpicklable_part
 from futstrat.engine.readiness import wait_until_ready
+from futstrat.engine.shared import open_shared_state
 from futstrat.engine.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
 from futstrat.engine.workers import PassesThroughTasks, initialize_worker
 from futstrat.errors import (
@@ -37,7 +38,6 @@ from futstrat.model import (
     RunReport,
     RunStatus,
     SharedStateNeed,
-    SharingRequest,
     Task,
     Timings,
     describe_call,
@@ -143,6 +143,8 @@ class RunExecution:
         self.plan = plan
         self.observer = observer
         self.session: SharingSession | None = None
+        #: Reads the value combine gets once the tasks are done (with a session only).
+        self.final_shared: Callable[[], Any] = lambda: None
         self.executor: Any = None
         self.board: PeerFutureBoard | None = None
         self.tracker: TaskTracker | None = None
@@ -269,7 +271,7 @@ class RunExecution:
                 gathered = list(results)
                 computed = time.perf_counter()
                 with user_code("combine"):
-                    value = plan.workload.combine(gathered, plan.params, self.session.final_value())
+                    value = plan.workload.combine(gathered, plan.params, self.final_shared())
         self.task_count = self.dispatcher.tasks_done
         return value, computed
 
@@ -291,8 +293,9 @@ class RunExecution:
         installer: tuple[Any, tuple[Any, ...]] | None = None
         if plan.sharing.open is not None and plan.workload.shared_state is not SharedStateNeed.NONE:
             parties = min(self.task_count or plan.workers, plan.workers) if plan.strategy.concurrent else 1
-            self.session = plan.sharing.open(SharingRequest(plan.start_method, max(1, parties), crosses))
-            extra = {"shared": self.session.task_argument(crosses)}
+            opened = open_shared_state(plan, max(1, parties), crosses)
+            self.session, self.final_shared = opened.session, opened.final_value
+            extra = {"shared": opened.argument}
             if crosses:
                 installer = self.session.worker_initializer()
         if plan.workload.needs_peer_futures:
