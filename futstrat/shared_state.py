@@ -178,6 +178,22 @@ def buffer_of(data: object) -> tuple[memoryview, BufferLayout] | None:
     return flat, BufferLayout(view.nbytes, fmt.lstrip("@") or "B", shape)
 
 
+def readonly_view_of(data: Any) -> Any:
+    """What task code sees of read-only data in the process that made it (threads): a read-only view of
+    the same memory, with its format and shape (a read-only numpy array for a numpy array), or, for data
+    that is no buffer, the object itself. Nothing is copied."""
+    if is_numpy_array(data):
+        view = data.view()
+        view.flags.writeable = False
+        return view
+    if isinstance(data, str):
+        return data
+    try:
+        return memoryview(data).toreadonly()
+    except TypeError:
+        return data
+
+
 _CASTABLE_FORMATS = frozenset("bBhHiIlLqQfdc?") | {"e"}
 
 

@@ -12,7 +12,7 @@ from futstrat.builtin.shm_backend import SHM_SHARING
 from futstrat.engine.workers import initialize_helper_process
 from futstrat.hookspecs import hookimpl
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
-from futstrat.shared_state import Array, Counter, ReadOnly, Slot, buffer_of, readonly_payload
+from futstrat.shared_state import Array, Counter, ReadOnly, Slot, buffer_of, readonly_payload, readonly_view_of
 from futstrat.shared_state import Mapping as MappingSlot
 from futstrat.sharing import (
     FetchedReadOnly,
@@ -49,7 +49,10 @@ class RawValueSession:
             elif isinstance(slot, Array):
                 slots[name] = SharedArray(context.RawArray(slot.typecode, slot.length), context.Lock())
             elif isinstance(slot, ReadOnly):
-                slots[name] = _inherited(context, slot.data)
+                # Threads read the data itself; worker processes inherit it through the initializer.
+                slots[name] = (
+                    _inherited(context, slot.data) if request.crosses_processes else readonly_view_of(slot.data)
+                )
             else:
                 raise ValueError(f"sharing 'value' is raw memory and has no dict for {slot.kind} slot {name!r}")
         self._state = SharedState(slots)

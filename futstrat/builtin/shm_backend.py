@@ -26,7 +26,7 @@ from multiprocessing import shared_memory
 from typing import Any
 
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
-from futstrat.shared_state import Array, Counter, ReadOnly, buffer_of
+from futstrat.shared_state import Array, Counter, ReadOnly, buffer_of, readonly_view_of
 from futstrat.sharing import (
     BlockArray,
     BlockCell,
@@ -70,6 +70,8 @@ class SharedMemorySession:
                     deferred[name] = BlockArray(block.name, slot.typecode, slot.length, lock)
                     cells = self._view(_memory_of(block).cast(slot.typecode))  # type: ignore[call-overload]
                     here[name] = SharedArray(self._view(cells[: slot.length]), lock)
+                elif isinstance(slot, ReadOnly) and not request.crosses_processes:
+                    here[name] = readonly_view_of(slot.data)  # threads read the data itself: no block
                 elif isinstance(slot, ReadOnly):
                     deferred[name], here[name] = self._readonly(slot.data)
                 else:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from futstrat.errors import FutstratError
 from futstrat.model import SharingRequest
 from futstrat.shared_state import LEGACY_SLOT_NAME, Slot, slots_for
-from futstrat.sharing import SharedSnapshot, legacy_argument
+from futstrat.sharing import SharedCounter, SharedSnapshot, SharedState, legacy_argument
 from futstrat.user_code import user_code
 
 if TYPE_CHECKING:
@@ -46,11 +47,28 @@ def open_shared_state(plan: RunPlan, parties: int, crosses_processes: bool) -> O
         raise
     if legacy:
         return OpenedState(session, legacy_argument(argument, LEGACY_SLOT_NAME), session.final_value)
+    if isinstance(argument, SharedCounter):  # a backend written before slots: its one counter
+        try:
+            argument = SharedState({_only_counter(slots, plan.sharing.name): argument})
+        except BaseException:
+            session.close()
+            raise
     return OpenedState(session, argument, lambda: snapshot_of(session, slots))
+
+
+def _only_counter(slots: dict[str, Slot], backend: str) -> str:
+    """The name of the one counter slot a backend written before slots can serve."""
+    if len(slots) == 1 and next(iter(slots.values())).kind == "counter":
+        return next(iter(slots))
+    raise FutstratError(
+        f"sharing {backend!r} gives tasks one counter (it was written before slots), and the workload"
+        f" declares {len(slots)} slots: {', '.join(slots)}"
+    )
 
 
 def snapshot_of(session: SharingSession, slots: dict[str, Slot]) -> SharedSnapshot:
     """Each counter, array and mapping slot's final plain value (read-only data has none to report)."""
     final_state: Callable[[], dict[str, Any]] | None = getattr(session, "final_state", None)
-    values = final_state() if final_state is not None else {LEGACY_SLOT_NAME: session.final_value()}
+    # A backend written before slots has no final_state, and serves one counter slot.
+    values = final_state() if final_state is not None else {name: session.final_value() for name in slots}
     return SharedSnapshot({name: values[name] for name, slot in slots.items() if slot.kind != "readonly"})
