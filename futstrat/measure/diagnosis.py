@@ -11,6 +11,8 @@ Nothing here guesses. Every finding comes from a figure of the runs whose answer
 - **Bytes pickled per task**, arguments and results, from a sample of the first chunks; the shared
   argument that travels with each chunk (a token, proxies, the names of shared memory blocks) counts
   with the arguments. With large arguments, the copying is what decides: ``copy-bound``.
+- **Bytes written per task** by the run's processes to each other over the compute phase (pipes and
+  sockets, a Manager's replies included), which also sees data a task fetches while it runs.
 
 The rules are plain thresholds on those figures (the constants below), so they can be tested with
 made-up figures, and so a reader can check a sentence against the numbers in the JSON.
@@ -87,6 +89,8 @@ class StrategyFigures:
     pickle_seconds_per_task: float | None = None
     #: Of ``argument_bytes_per_task``, the shared argument's share (it travels with each chunk).
     shared_bytes_per_task: float | None = None
+    #: Bytes the run's processes wrote to each other over the compute phase, per task.
+    written_bytes_per_task: float | None = None
     #: Context switches over the compute phases, summed: the threads gave up a CPU themselves
     #: (voluntary) or were taken off one; None when the run has other processes.
     voluntary_switches: int | None = None
@@ -155,6 +159,7 @@ class StrategyFigures:
             "result_bytes_per_task": self.result_bytes_per_task,
             "pickle_seconds_per_task": self.pickle_seconds_per_task,
             "shared_bytes_per_task": self.shared_bytes_per_task,
+            "written_bytes_per_task": self.written_bytes_per_task,
             "voluntary_switches": self.voluntary_switches,
             "involuntary_switches": self.involuntary_switches,
         }
@@ -211,6 +216,8 @@ def figures_of(
     shared_bytes = sum(s.shared_bytes for s in samples)
     sampled_results = sum(s.results for s in samples)
     items = max(sampled_tasks, sampled_results)
+    written_known = all(p.bytes_written is not None for p in profiles)
+    tasks = profiled[0][0].report.tasks
     switches_known = all(p.voluntary_switches is not None and p.involuntary_switches is not None for p in profiles)
     return StrategyFigures(
         strategy=strategy,
@@ -236,6 +243,9 @@ def figures_of(
         result_bytes_per_task=(sum(s.result_bytes for s in samples) / sampled_results) if sampled_results else None,
         pickle_seconds_per_task=(sum(s.seconds for s in samples) / items) if items else None,
         shared_bytes_per_task=shared_bytes / sampled_tasks if sampled_tasks else None,
+        written_bytes_per_task=(
+            sum(p.bytes_written or 0 for p in profiles) / (tasks * len(profiles)) if written_known and tasks else None
+        ),
         voluntary_switches=sum(p.voluntary_switches or 0 for p in profiles) if switches_known else None,
         involuntary_switches=sum(p.involuntary_switches or 0 for p in profiles) if switches_known else None,
     )
@@ -364,9 +374,12 @@ def _dispatch_finding(f: StrategyFigures) -> Finding | None:
 def _copy_finding(f: StrategyFigures) -> Finding | None:
     """Large arguments copied to every task, even where the workers keep busy: the parent pickles
     each one, a pipe carries it, the worker unpickles it; only the parent's part is timed, so the
-    share given is the least the copying costs."""
+    share given is the least the copying costs. Failing that, data the processes wrote to each other
+    while the tasks ran (what a Manager sends back), which no sample of the tasks sees."""
     shipped, seconds = f.bytes_per_task, f.pickle_seconds_per_task
-    if not f.crosses_processes or shipped is None or shipped < LARGE_TASK_BYTES or seconds is None or f.total <= 0:
+    if shipped is None or shipped < LARGE_TASK_BYTES or seconds is None or f.total <= 0:
+        return _written_finding(f)
+    if not f.crosses_processes:
         return None
     share = min(1.0, seconds * f.tasks / f.total)
     if share < COPY_SHARE:
@@ -378,6 +391,18 @@ def _copy_finding(f: StrategyFigures) -> Finding | None:
     )
     figures = {"bytes_per_task": shipped, "pickle_seconds_per_task": seconds, "copy_share": share}
     return _finding(f, "copy-bound", text, sampled_tasks=f.sampled_tasks, **figures)
+
+
+def _written_finding(f: StrategyFigures) -> Finding | None:
+    written, shipped = f.written_bytes_per_task, f.bytes_per_task
+    if written is None or written < LARGE_TASK_BYTES or written < 2 * (shipped or 0.0):
+        return None
+    sent = "" if shipped is None else f", against {_size(shipped)} pickled with each task"
+    text = (
+        f"its processes wrote {_size(written)} per task to each other while the tasks ran (pipes and"
+        f" sockets{sent}): data is copied to every task while it runs"
+    )
+    return _finding(f, "copy-bound", text, written_bytes_per_task=written)
 
 
 # -- wording ----------------------------------------------------------------------------------------
