@@ -166,14 +166,14 @@ BUILTIN_SHARING = (
     ),
     SharingSpec(
         name="value",
-        description="raw multiprocessing.Value and Lock, installed in each worker by the pool initializer",
+        description="raw multiprocessing memory (RawValue, RawArray) and Locks, installed by the pool initializer",
         open=open_raw_value,
         needs_initializer=True,
         slot_kinds=frozenset({"counter", "array", "readonly"}),
     ),
     SharingSpec(
         name="manager",
-        description="multiprocessing.Manager Value and Lock proxies passed to tasks as arguments",
+        description="multiprocessing.Manager proxies (Value, list, dict, Lock) passed to tasks as arguments",
         open=open_manager,
         uses_start_method=True,
         slot_kinds=frozenset({"counter", "array", "mapping", "readonly"}),
