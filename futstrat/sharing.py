@@ -66,14 +66,13 @@ class SharedCounter:
 
 
 class SharedState:
-    """The run's shared state as task code sees it: one attribute per declared slot (``shared.bins``)."""
+    """The run's shared state as task code sees it: one attribute per declared slot (``shared.bins``).
+
+    It has no methods of its own, so that any slot name is free; ``vars(state)`` gives the slots.
+    """
 
     def __init__(self, slots: dict[str, Any]) -> None:
         self.__dict__.update(slots)
-
-    def slots(self) -> dict[str, Any]:
-        """Each slot's name and what task code sees for it."""
-        return dict(self.__dict__)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (SharedState, (dict(self.__dict__),))
@@ -84,13 +83,10 @@ class SharedState:
 
 class SharedSnapshot:
     """What ``combine`` gets for a workload with slots: each counter, array and mapping slot's final
-    plain value (an int, a list, a dict) as an attribute."""
+    plain value (an int, a list, a dict) as an attribute; ``vars(snapshot)`` gives them all."""
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
-
-    def values(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SharedSnapshot) and other.__dict__ == self.__dict__

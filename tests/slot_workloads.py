@@ -65,3 +65,15 @@ def words(i: int, *, shared: Any) -> None:
 def look(i: int, *, shared: Any) -> tuple[Any, ...]:
     grid = shared.grid
     return (grid.readonly, grid.format, grid.shape, grid[i, 5], shared.words, bytes(shared.raw), shared.raw.readonly)
+
+
+def _numpy_grid(params: Mapping[str, Any]) -> dict[str, Any]:
+    import numpy  # only the test that has numpy runs this workload
+
+    return {"grid": futstrat.ReadOnly(numpy.arange(24, dtype="float32").reshape(4, 6))}
+
+
+@futstrat.workload(params={"n": 4}, shared=_numpy_grid)
+def numpy_rows(i: int, *, shared: Any) -> tuple[Any, ...]:
+    grid = shared.grid
+    return (type(grid).__name__, str(grid.dtype), grid.shape, grid.flags.writeable, float(grid[i].sum()))

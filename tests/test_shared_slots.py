@@ -234,3 +234,25 @@ def test_the_table_is_given_once_not_copied_for_threads():
         assert session.block_names == []
     finally:
         session.close()
+
+
+def test_any_identifier_is_a_free_slot_name():
+    for backend in BACKENDS:
+        slots = {"slots": Counter(), "values": Array("q", 2)}
+        session = registry().sharing.get(backend).open(SharingRequest(None, 1, False, slots))
+        try:
+            state = resolve(session.task_argument(False))
+            state.values.add(0, 3)
+            assert isinstance(state.slots, SharedCounter)
+            assert session.final_state() == {"slots": 0, "values": [3, 0]}
+        finally:
+            session.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_numpy_array_reaches_worker_processes_as_a_read_only_numpy_array(backend):
+    pytest.importorskip("numpy")
+    report = futstrat.run(slot_workloads.numpy_rows, "process", sharing=backend, workers=2, start_method="spawn")
+    assert report.ok, report.error
+    rows = [float(sum(range(6 * i, 6 * i + 6))) for i in range(4)]
+    assert report.value == [("ndarray", "float32", (4, 6), False, row) for row in rows]

@@ -88,7 +88,7 @@ def _inherited(context: Any, data: Any) -> Any:
 def final_values(state: SharedState) -> dict[str, Any]:
     """Each counter, array and mapping slot's plain value, read from the objects task code sees."""
     values: dict[str, Any] = {}
-    for name, slot in state.slots().items():
+    for name, slot in vars(state).items():
         if isinstance(slot, SharedCounter):
             values[name] = slot.value
         elif isinstance(slot, SharedArray):
@@ -100,7 +100,7 @@ def final_values(state: SharedState) -> dict[str, Any]:
 
 def counter_value(state: SharedState) -> int:
     """The first counter slot's value: what a legacy reader of ``final_value`` expects (0 without one)."""
-    return next((slot.value for slot in state.slots().values() if isinstance(slot, SharedCounter)), 0)
+    return next((slot.value for slot in vars(state).values() if isinstance(slot, SharedCounter)), 0)
 
 
 class ManagerSession:
@@ -166,14 +166,14 @@ BUILTIN_SHARING = (
     ),
     SharingSpec(
         name="value",
-        description="raw multiprocessing.Value and Lock, installed in each worker by the pool initializer",
+        description="raw multiprocessing memory (RawValue, RawArray) and Locks, installed by the pool initializer",
         open=open_raw_value,
         needs_initializer=True,
         slot_kinds=frozenset({"counter", "array", "readonly"}),
     ),
     SharingSpec(
         name="manager",
-        description="multiprocessing.Manager Value and Lock proxies passed to tasks as arguments",
+        description="multiprocessing.Manager proxies (Value, list, dict, Lock) passed to tasks as arguments",
         open=open_manager,
         uses_start_method=True,
         slot_kinds=frozenset({"counter", "array", "mapping", "readonly"}),

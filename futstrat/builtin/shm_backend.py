@@ -121,11 +121,11 @@ class SharedMemorySession:
         return InstalledState(self._key) if crosses_processes else self._here
 
     def final_value(self) -> int:
-        return next((slot.value for slot in self._here.slots().values() if isinstance(slot, SharedCounter)), 0)
+        return next((slot.value for slot in vars(self._here).values() if isinstance(slot, SharedCounter)), 0)
 
     def final_state(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name, slot in self._here.slots().items():
+        for name, slot in vars(self._here).items():
             if isinstance(slot, SharedCounter):
                 values[name] = slot.value
             elif isinstance(slot, SharedArray):

@@ -57,13 +57,13 @@ class ThreadObjectsSession:
         return self._state
 
     def final_value(self) -> int:
-        counters = [slot for slot in self._state.slots().values() if isinstance(slot, SharedCounter)]
+        counters = [slot for slot in vars(self._state).values() if isinstance(slot, SharedCounter)]
         return counters[0].value if counters else 0
 
     def final_state(self) -> dict[str, Any]:
         """Each counter, array and mapping slot's final plain value, for the workload's combine."""
         values: dict[str, Any] = {}
-        for name, slot in self._state.slots().items():
+        for name, slot in vars(self._state).items():
             if isinstance(slot, SharedCounter):
                 values[name] = slot.value
             elif isinstance(slot, SharedArray):
