@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 import attrs
 from attrs import field, frozen
 
+from futstrat.shared_state import Slot, legacy_slots
+
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
@@ -160,13 +162,23 @@ class Workload:
     #: Sharing backends to try, best first, when the user names none.
     preferred_sharing: tuple[str, ...] = ("none",)
 
+    def shared_slots(self, params: Mapping[str, Any], plan: PlanContext) -> Mapping[str, Slot]:
+        """The named slots of shared state the tasks use (``{"bins": Array("q", 10)}``), which may depend
+        on the parameters. A workload with none but ``shared_state`` other than ``NONE`` is a counter
+        workload of the first kind: its tasks get the :class:`~futstrat.SharedCounter` itself."""
+        return {}
+
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
         """Split the job. Task functions receive the shared state as a ``shared`` keyword argument
         when the plan's sharing is not ``none`` and the workload uses shared state."""
         raise NotImplementedError
 
-    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: Any) -> Any:
         """Turn the task results, in task order, (and the final shared value, if any) into the answer.
+
+        ``shared_value`` is None when the run shares nothing; for a workload with slots, a
+        :class:`~futstrat.sharing.SharedSnapshot` of each counter, array and mapping slot's final plain
+        value; for a counter workload without slots, the counter's final int.
 
         ``results`` may be a stream that is read once, as the tasks finish: fold it as it comes (a
         sum, a count) and a run of a million tasks needs no more memory than one of a thousand.
@@ -281,15 +293,23 @@ class SharingSession(Protocol):
         """The picklable ``shared`` argument each task receives."""
 
     def final_value(self) -> int:
-        """The counter's value once every task has finished."""
+        """The counter's value once every task has finished (the ``counter`` slot's, for a legacy workload).
+
+        A session that serves slots also has ``final_state() -> dict[str, Any]``: each counter, array
+        and mapping slot's final plain value (int, list, dict). A session without it serves the legacy
+        counter only, and the engine reads this instead."""
 
     def close(self) -> None:
         """Release what the session holds (a Manager process, shared memory)."""
 
 
+def _kinds(kinds: Iterable[str]) -> frozenset[str]:
+    return frozenset(kinds)
+
+
 @frozen
 class SharingSpec:
-    """A sharing backend: how a counter and its lock reach the tasks."""
+    """A sharing backend: how the shared state a workload declares (its slots) reaches the tasks."""
 
     name: str = field(validator=_valid_name)
     description: str = field(validator=_one_line)
@@ -307,6 +327,9 @@ class SharingSpec:
     raw_shared_memory: bool = field(default=attrs.Factory(lambda spec: spec.needs_initializer, takes_self=True))
     #: Opening it starts a process with the run's start method (a Manager's server).
     uses_start_method: bool = False
+    #: The slot kinds it serves ("counter", "array", "mapping", "readonly"); vetting refuses a
+    #: workload that declares another. A backend written before slots serves the counter only.
+    slot_kinds: frozenset[str] = field(default=frozenset({"counter"}), converter=_kinds)
 
 
 @frozen
@@ -317,6 +340,8 @@ class SharingRequest:
     parties: int  # how many tasks start together (for the race barrier)
     #: The tasks are pickled to their workers (``StrategySpec.pickles_tasks``): hand them what pickles.
     crosses_processes: bool
+    #: The slots to provide, by name (a workload that declares none gets ``{"counter": Counter()}``).
+    slots: Mapping[str, Slot] = field(factory=legacy_slots)
 
 
 @frozen
@@ -332,6 +357,8 @@ class Combination:
     start_method: str | None
     #: The strategy's options, converted and with their defaults: what its factory will be given.
     options: Mapping[str, Any] = field(factory=dict)
+    #: The run's parameters, from which the workload's shared slots follow.
+    params: Mapping[str, Any] = field(factory=dict)
 
 
 class RunStatus(enum.Enum):

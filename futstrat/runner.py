@@ -140,7 +140,9 @@ def plan_run(
         return None
 
     def combination(spec: SharingSpec) -> Combination:
-        return Combination(chosen_workload, chosen_strategy, spec, resolved_workers, method_for(spec), chosen_options)
+        return Combination(
+            chosen_workload, chosen_strategy, spec, resolved_workers, method_for(spec), chosen_options, values
+        )
 
     if sharing is None:
         chosen_sharing = _default_sharing(chosen_workload, chosen_strategy, combination, host)

@@ -110,8 +110,11 @@ def test_builtins_register_through_the_same_hooks_as_third_parties():
     assert set(host.registry.strategies.names()) == {
         "serial", "thread", "process", "process-map", "pool-map", "pool-imap", "pool-async",
     }  # fmt: skip
-    assert set(host.registry.sharing.names()) == {"none", "value", "manager"}
-    assert set(host.registry.workloads.names()) == {"pi", "counter", "counter-race", "deadlock", "sleep", "tiny"}
+    assert set(host.registry.sharing.names()) == {"none", "value", "manager", "shm"}
+    assert set(host.registry.workloads.names()) == {
+        "pi", "counter", "counter-race", "deadlock", "sleep", "tiny",
+        "histogram", "histogram-race", "lookup", "wordcount",
+    }  # fmt: skip
 
 
 def test_plugins_load_once(fresh_plugins):

@@ -18,7 +18,7 @@ from futstrat.engine.chunking import ChunkSource
 from futstrat.engine.workers import run_chunk
 from futstrat.model import PlanContext
 
-WORKER_SIDE = ("futstrat.engine.workers", "futstrat.sharing", "futstrat.builtin.tasks")
+WORKER_SIDE = ("futstrat.engine.workers", "futstrat.sharing", "futstrat.builtin.tasks", "futstrat.builtin.state_tasks")
 #: What a worker must not be made to import: each costs a fresh interpreter milliseconds, or tens of them.
 HEAVY = frozenset({"attr", "attrs", "pluggy", "typing", "concurrent.futures", "multiprocessing", "socket", "ctypes"})
 

@@ -12,7 +12,7 @@ import pickle
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import BrokenExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,6 +23,7 @@ from futstrat.engine.executor_adapter import AdaptedExecutor, adapt_executor, st
 from futstrat.engine.peers import PeerFutureBoard
 from futstrat.engine.pickling import unpicklable_part
 from futstrat.engine.readiness import wait_until_ready
+from futstrat.engine.shared import open_shared_state
 from futstrat.engine.worker_watch import RunningTask, TaskTracker, describe_exit, has_killable_workers, kill_worker
 from futstrat.engine.workers import PassesThroughTasks, initialize_worker
 from futstrat.errors import (
@@ -39,7 +40,6 @@ from futstrat.model import (
     RunReport,
     RunStatus,
     SharedStateNeed,
-    SharingRequest,
     Task,
     Timings,
     describe_call,
@@ -138,6 +138,11 @@ class ComputeObserver(Protocol):
     def compute_finished(self, dispatcher: Dispatcher) -> None: ...
 
 
+def _nothing_shared() -> None:
+    """What ``combine`` gets as the shared value of a run that shares no state."""
+    return None
+
+
 @frozen
 class OpenedRun:
     """What opening a run made, all of it or nothing: the steps after opening take this one value, so
@@ -153,6 +158,8 @@ class OpenedRun:
     board: PeerFutureBoard | None
     #: Which task each worker process runs, where the workers are processes futstrat can track.
     tracker: TaskTracker | None
+    #: Reads the value ``combine`` gets once the tasks are done: the shared state's, else None.
+    final_shared: Callable[[], Any] = _nothing_shared
 
 
 class RunExecution:
@@ -297,7 +304,7 @@ class RunExecution:
                 gathered = list(results)
                 computed = time.perf_counter()
                 with user_code("combine"):
-                    value = plan.workload.combine(gathered, plan.params, opened.session.final_value())
+                    value = plan.workload.combine(gathered, plan.params, opened.final_shared())
         return value, computed, self.dispatcher.tasks_done
 
     def _check_tasks_can_travel(self, first_task: Task | None) -> None:
@@ -318,13 +325,15 @@ class RunExecution:
         session: SharingSession | None = None
         board: PeerFutureBoard | None = None
         tracker: TaskTracker | None = None
+        final_shared: Callable[[], Any] = _nothing_shared
         extra: dict[str, Any] = {}
         installer: tuple[Any, tuple[Any, ...]] | None = None
         try:
             if plan.sharing.open is not None and plan.workload.shared_state is not SharedStateNeed.NONE:
                 parties = min(task_count or plan.workers, plan.workers) if plan.strategy.concurrent else 1
-                session = plan.sharing.open(SharingRequest(plan.start_method, max(1, parties), pickled))
-                extra["shared"] = session.task_argument(pickled)
+                shared = open_shared_state(plan, max(1, parties), pickled)
+                session, final_shared = shared.session, shared.final_value
+                extra["shared"] = shared.argument
                 if pickled:
                     installer = session.worker_initializer()
             if plan.workload.needs_peer_futures:
@@ -353,7 +362,7 @@ class RunExecution:
         except BaseException:
             self._close_half_opened(session, board, tracker)
             raise
-        return OpenedRun(executor, session, extra or None, board, tracker)
+        return OpenedRun(executor, session, extra or None, board, tracker, final_shared)
 
     def _close_half_opened(
         self, session: SharingSession | None, board: PeerFutureBoard | None, tracker: TaskTracker | None
