@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 import uuid
 from collections.abc import Callable
-from multiprocessing.managers import SyncManager
 from typing import Any
 
 from futstrat.builtin.shm_backend import SHM_SHARING
@@ -113,6 +112,8 @@ class ManagerSession:
 
     def __init__(self, request: SharingRequest) -> None:
         context = process_context(request.start_method)
+        from multiprocessing.managers import SyncManager  # only a run that uses it pays for importing it
+
         # As context.Manager() does, but the server ends itself when futstrat dies.
         self._manager = SyncManager(ctx=context)
         self._manager.start(initialize_helper_process)

@@ -22,8 +22,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable
-from multiprocessing import shared_memory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
 from futstrat.shared_state import Array, Counter, ReadOnly, buffer_of, readonly_view_of
@@ -41,6 +40,9 @@ from futstrat.sharing import (
     readonly_view,
 )
 from futstrat.start_methods import process_context
+
+if TYPE_CHECKING:
+    from multiprocessing import shared_memory
 
 #: Every block of this backend is named so, which tells them apart in ``/dev/shm``.
 BLOCK_PREFIX = "futstrat_"
@@ -84,6 +86,8 @@ class SharedMemorySession:
 
     def _new_block(self, size: int) -> shared_memory.SharedMemory:
         name = f"{BLOCK_PREFIX}{os.getpid()}_{secrets.token_hex(6)}"
+        from multiprocessing import shared_memory  # only a run that uses it pays for importing it
+
         block = shared_memory.SharedMemory(name=name, create=True, size=max(size, 1))
         self._blocks.append(block)
         _unlink_at_exit(block.name)
@@ -177,6 +181,10 @@ def unlink_pending() -> None:
     with _pending_lock:
         names = list(_pending)
         _pending.clear()
+    if not names:
+        return
+    from multiprocessing import shared_memory
+
     for name in names:
         with contextlib.suppress(FileNotFoundError, OSError):
             block = shared_memory.SharedMemory(name=name)
