@@ -244,7 +244,7 @@ def test_asking_for_a_name_names_the_skipped_plugins_that_may_have_offered_it():
     with pytest.raises(UnknownNameError) as raised:
         host.registry.sharing.get("file-lock")
     message = str(raised.value)
-    assert message.startswith("unknown sharing backend 'file-lock' (known: manager, none, value); ")
+    assert message.startswith("unknown sharing backend 'file-lock' (known: manager, none, shm, value); ")
     assert "plugin 'imports-badly', which may offer it, was skipped: failed to import bad_module" in message
     # The plugin that failed registers strategies only: it could not have offered a sharing backend.
     assert "'raises'" not in message
