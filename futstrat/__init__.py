@@ -47,23 +47,39 @@ _PUBLIC = {
     "plan_run": "futstrat.runner",
     "run": "futstrat.runner",
     "SharedCounter": "futstrat.sharing",
+    "SharedState": "futstrat.sharing",
+    "SharedArray": "futstrat.sharing",
+    "SharedMapping": "futstrat.sharing",
+    "SharedSnapshot": "futstrat.sharing",
+    "Counter": "futstrat.shared_state",
+    "Array": "futstrat.shared_state",
+    "Mapping": "futstrat.shared_state",
+    "ReadOnly": "futstrat.shared_state",
     "compare": "futstrat.measure",
 }
 
 __all__ = [
+    "Array",
     "Check",
     "Combination",
+    "Counter",
     "Dispatch",
     "ExecutorConfig",
     "FutstratError",
+    "Mapping",
     "Param",
     "PlanContext",
+    "ReadOnly",
     "RefusedError",
     "RunOptions",
     "RunPlan",
     "RunReport",
     "RunStatus",
+    "SharedArray",
     "SharedCounter",
+    "SharedMapping",
+    "SharedSnapshot",
+    "SharedState",
     "SharedStateNeed",
     "SharingRequest",
     "SharingSpec",
@@ -127,4 +143,5 @@ if TYPE_CHECKING:
     from futstrat.options import RunOptions
     from futstrat.plain_executor import open_executor
     from futstrat.runner import RunPlan, execute, plan_run, run
-    from futstrat.sharing import SharedCounter
+    from futstrat.shared_state import Array, Counter, Mapping, ReadOnly
+    from futstrat.sharing import SharedArray, SharedCounter, SharedMapping, SharedSnapshot, SharedState

@@ -10,8 +10,9 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from typing import Any, overload
 
-from futstrat.model import NAME_PATTERN, Check, Param, PlanContext, Task, TaskMap, Workload
+from futstrat.model import NAME_PATTERN, Check, Param, PlanContext, SharedStateNeed, Task, TaskMap, Workload
 from futstrat.report.answer import brief
+from futstrat.shared_state import Slot, validated_slots
 from futstrat.user_code import user_code
 
 
@@ -30,9 +31,10 @@ class FunctionWorkload(Workload):
         description: str | None,
         params: Mapping[str, Any],
         items: Callable[[Mapping[str, Any]], Sequence[Any]] | None,
-        combine: Callable[[Any], Any],
+        combine: Callable[..., Any],
         expected: Callable[[Mapping[str, Any]], Any] | None,
         stream: bool = False,
+        shared: SlotsDeclaration | None = None,
     ) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
@@ -40,6 +42,7 @@ class FunctionWorkload(Workload):
         doc = (fn.__doc__ or "").strip().splitlines()
         self.description = description or (doc[0] if doc else f"{fn.__qualname__} over each item")
         keywords = _keyword_defaults(fn)
+        keywords.pop(SHARED_KEYWORD, None)
         #: The parameters that reach the function as keyword arguments (the others reach ``items``).
         self.function_params = tuple(keywords)
         given = {
@@ -55,6 +58,21 @@ class FunctionWorkload(Workload):
         self._combine = combine
         self._expected = expected
         self.streams_results = stream
+        self._shared = shared
+        if shared is not None:
+            if not callable(shared):
+                validated_slots(shared, f"workload {self.name!r}")  # a mistake shows where it is made
+            self.shared_state = SharedStateNeed.REQUIRED
+            self.preferred_sharing = ("shm", "value", "manager")
+            #: ``combine(results, shared)`` gets the final shared values too, if it takes two arguments.
+            self._combine_takes_shared = _takes_two_arguments(combine)
+
+    def shared_slots(self, params: Mapping[str, Any], plan: PlanContext) -> Mapping[str, Slot]:
+        if self._shared is None:
+            return {}
+        with user_code("shared_slots"):
+            slots = self._shared(params) if callable(self._shared) else self._shared
+        return validated_slots(slots, f"workload {self.name!r}")
 
     def __call__(self, item: Any, **keywords: Any) -> Any:
         return self._fn(item, **keywords)
@@ -90,12 +108,14 @@ class FunctionWorkload(Workload):
             return fn
         return self
 
-    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: Any) -> Any:
         """``combine`` gets a list (sized, read as often as it likes) of up to ``LISTED_RESULTS_LIMIT``
         results, so ``len``, ``sorted`` or ``collections.Counter`` work; beyond that, or with
         ``stream=True``, a stream read once as the results arrive, which a fold (``sum``) needs."""
         if not self.streams_results:
             results = _listed_if_few(results, LISTED_RESULTS_LIMIT)
+        if self._shared is not None and self._combine_takes_shared:
+            return self._combine(results, shared_value)
         return self._combine(results)
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
@@ -117,6 +137,24 @@ def _attribute_path(target: object, path: str) -> object:
     for part in path.split("."):
         target = getattr(target, part, None)
     return target
+
+
+#: The keyword argument through which the function receives the shared state.
+SHARED_KEYWORD = "shared"
+#: What ``shared=`` accepts: the slots by name, or a function of the parameters that gives them.
+SlotsDeclaration = Mapping[str, Slot] | Callable[[Mapping[str, Any]], Mapping[str, Slot]]
+
+
+def _takes_two_arguments(fn: Callable[..., Any]) -> bool:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin such as list or sum takes the results only
+        return False
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        return False
+    return True
 
 
 #: The most results ``combine`` receives as a list; more stream (read once) so that memory stays bounded.
@@ -163,9 +201,10 @@ def workload(
     description: str | None = None,
     params: Mapping[str, Any] | None = None,
     items: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None,
-    combine: Callable[[Any], Any] = list,
+    combine: Callable[..., Any] = list,
     expected: Callable[[Mapping[str, Any]], Any] | None = None,
     stream: bool = False,
+    shared: SlotsDeclaration | None = None,
 ) -> Callable[[Callable[..., Any]], FunctionWorkload]: ...
 def workload(
     fn: Callable[..., Any] | None = None,
@@ -174,9 +213,10 @@ def workload(
     description: str | None = None,
     params: Mapping[str, Any] | None = None,
     items: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None,
-    combine: Callable[[Any], Any] = list,
+    combine: Callable[..., Any] = list,
     expected: Callable[[Mapping[str, Any]], Any] | None = None,
     stream: bool = False,
+    shared: SlotsDeclaration | None = None,
 ) -> FunctionWorkload | Callable[[Callable[..., Any]], FunctionWorkload]:
     """Make a workload of a module-level function of one item.
 
@@ -191,6 +231,14 @@ def workload(
         @futstrat.workload(params={"n": 10_000}, combine=sum, expected=lambda p: p["n"] * (p["n"] - 1) // 2)
         def identity(i):
             return i
+
+    ``shared`` declares the state the calls share, as named slots (or a function of the parameters
+    that gives them); the function then takes it as the keyword argument ``shared`` and reads each
+    slot as an attribute, and ``combine``, if it takes two arguments, gets the final values too::
+
+        @futstrat.workload(shared={"bins": futstrat.Array("q", 10)}, combine=lambda r, s: s.bins)
+        def tally(i, *, shared):
+            shared.bins.add(i % 10)
     """
 
     def wrap(function: Callable[..., Any]) -> FunctionWorkload:
@@ -203,6 +251,7 @@ def workload(
             combine=combine,
             expected=expected,
             stream=stream,
+            shared=shared,
         )
 
     return wrap(fn) if fn is not None else wrap

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 import attrs
 from attrs import field, frozen
 
+from futstrat.shared_state import Slot, legacy_slots
+
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
@@ -160,13 +162,23 @@ class Workload:
     #: Sharing backends to try, best first, when the user names none.
     preferred_sharing: tuple[str, ...] = ("none",)
 
+    def shared_slots(self, params: Mapping[str, Any], plan: PlanContext) -> Mapping[str, Slot]:
+        """The named slots of shared state the tasks use (``{"bins": Array("q", 10)}``), which may depend
+        on the parameters. A workload with none but ``shared_state`` other than ``NONE`` is a counter
+        workload of the first kind: its tasks get the :class:`~futstrat.SharedCounter` itself."""
+        return {}
+
     def tasks(self, params: Mapping[str, Any], plan: PlanContext) -> Iterable[Task]:
         """Split the job. Task functions receive the shared state as a ``shared`` keyword argument
         when the plan's sharing is not ``none`` and the workload uses shared state."""
         raise NotImplementedError
 
-    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: int | None) -> Any:
+    def combine(self, results: Iterable[Any], params: Mapping[str, Any], shared_value: Any) -> Any:
         """Turn the task results, in task order, (and the final shared value, if any) into the answer.
+
+        ``shared_value`` is None when the run shares nothing; for a workload with slots, a
+        :class:`~futstrat.sharing.SharedSnapshot` of each counter, array and mapping slot's final plain
+        value; for a counter workload without slots, the counter's final int.
 
         ``results`` may be a stream that is read once, as the tasks finish: fold it as it comes (a
         sum, a count) and a run of a million tasks needs no more memory than one of a thousand.
@@ -215,15 +227,26 @@ class StrategySpec:
     description: str = field(validator=_one_line)
     factory: Callable[[ExecutorConfig], Executor]
     dispatch: Dispatch = Dispatch.SUBMIT
-    #: Tasks run in other processes, so everything they touch must be picklable.
+    #: Tasks run in worker processes other than futstrat's own, so a per-task timeout has a worker
+    #: process to kill and a task that ends its process ends only its worker.
     crosses_processes: bool = False
+    #: Tasks, their arguments and their results are pickled to reach the workers (in another process,
+    #: or another interpreter of this one), so everything they touch must pickle and no object of this
+    #: process (a lock) can be handed to them. True by default wherever tasks cross processes.
+    pickles_tasks: bool = field(default=attrs.Factory(lambda spec: spec.crosses_processes, takes_self=True))
     #: The workers are threads of futstrat's own process (true by default where nothing crosses
     #: processes), so a process a task starts is a child of futstrat, killed when the run ends.
     workers_in_this_process: bool = field(
         default=attrs.Factory(lambda spec: not spec.crosses_processes, takes_self=True)
     )
-    #: The factory honours ``ExecutorConfig.initializer`` (needed to hand over raw shared memory).
+    #: The factory runs ``ExecutorConfig.initializer(*initargs)`` in each worker before its tasks.
     supports_initializer: bool = True
+    #: Raw shared memory (a ``multiprocessing.RawValue`` and its lock) reaches the workers through that
+    #: initializer: they are processes this one starts, which inherit it. True by default wherever
+    #: there is an initializer; false where it runs elsewhere (another machine, a subinterpreter).
+    carries_raw_shared_memory: bool = field(
+        default=attrs.Factory(lambda spec: spec.supports_initializer, takes_self=True)
+    )
     #: Tasks run at the same time in one process and may wait on each other's futures.
     shares_futures: bool = False
     #: The factory honours ``ExecutorConfig.start_method``.
@@ -270,26 +293,43 @@ class SharingSession(Protocol):
         """The picklable ``shared`` argument each task receives."""
 
     def final_value(self) -> int:
-        """The counter's value once every task has finished."""
+        """The counter's value once every task has finished (the ``counter`` slot's, for a legacy workload).
+
+        A session that serves slots also has ``final_state() -> dict[str, Any]``: each counter, array
+        and mapping slot's final plain value (int, list, dict). A session without it serves the legacy
+        counter only, and the engine reads this instead."""
 
     def close(self) -> None:
         """Release what the session holds (a Manager process, shared memory)."""
 
 
+def _kinds(kinds: Iterable[str]) -> frozenset[str]:
+    return frozenset(kinds)
+
+
 @frozen
 class SharingSpec:
-    """A sharing backend: how a counter and its lock reach the tasks."""
+    """A sharing backend: how the shared state a workload declares (its slots) reaches the tasks."""
 
     name: str = field(validator=_valid_name)
     description: str = field(validator=_one_line)
     #: Opens the shared state for one run; None for the backend that shares nothing.
     open: Callable[[SharingRequest], SharingSession] | None
-    #: The state can be used from tasks that run in other processes.
+    #: The state can be used from tasks that are pickled to their workers (in other processes or
+    #: interpreters): see ``StrategySpec.pickles_tasks``.
     crosses_processes: bool = True
-    #: Worker processes only get the state through the pool's initializer (raw shared memory).
+    #: Workers that tasks are pickled to get the state only through the pool's initializer, which
+    #: installs it in each of them (see ``StrategySpec.supports_initializer``).
     needs_initializer: bool = False
+    #: The state is raw shared memory, which cannot be pickled and reaches only workers that inherit
+    #: it from this process (see ``StrategySpec.carries_raw_shared_memory``). True by default wherever
+    #: the initializer is needed.
+    raw_shared_memory: bool = field(default=attrs.Factory(lambda spec: spec.needs_initializer, takes_self=True))
     #: Opening it starts a process with the run's start method (a Manager's server).
     uses_start_method: bool = False
+    #: The slot kinds it serves ("counter", "array", "mapping", "readonly"); vetting refuses a
+    #: workload that declares another. A backend written before slots serves the counter only.
+    slot_kinds: frozenset[str] = field(default=frozenset({"counter"}), converter=_kinds)
 
 
 @frozen
@@ -298,7 +338,10 @@ class SharingRequest:
 
     start_method: str | None
     parties: int  # how many tasks start together (for the race barrier)
+    #: The tasks are pickled to their workers (``StrategySpec.pickles_tasks``): hand them what pickles.
     crosses_processes: bool
+    #: The slots to provide, by name (a workload that declares none gets ``{"counter": Counter()}``).
+    slots: Mapping[str, Slot] = field(factory=legacy_slots)
 
 
 @frozen
@@ -314,6 +357,8 @@ class Combination:
     start_method: str | None
     #: The strategy's options, converted and with their defaults: what its factory will be given.
     options: Mapping[str, Any] = field(factory=dict)
+    #: The run's parameters, from which the workload's shared slots follow.
+    params: Mapping[str, Any] = field(factory=dict)
 
 
 class RunStatus(enum.Enum):

@@ -11,6 +11,7 @@ from attrs import frozen
 from futstrat import params as param_rules
 from futstrat.dotted import load_workload
 from futstrat.engine.execution import ComputeObserver, RunExecution
+from futstrat.engine.worker_watch import has_killable_workers
 from futstrat.errors import RefusedError
 from futstrat.guest import guest_code
 from futstrat.machine.cpus import UsableCpus, read_usable_cpus
@@ -139,7 +140,9 @@ def plan_run(
         return None
 
     def combination(spec: SharingSpec) -> Combination:
-        return Combination(chosen_workload, chosen_strategy, spec, resolved_workers, method_for(spec), chosen_options)
+        return Combination(
+            chosen_workload, chosen_strategy, spec, resolved_workers, method_for(spec), chosen_options, values
+        )
 
     if sharing is None:
         chosen_sharing = _default_sharing(chosen_workload, chosen_strategy, combination, host)
@@ -177,7 +180,7 @@ def core_refusals(combination: Combination, options: RunOptions) -> list[str]:
             f"{strategy.name!r} starts its worker processes its own way (it declares no start method),"
             f" so --start-method {asked} cannot apply: leave it out"
         )
-    if options.task_timeout is not None and not (strategy.crosses_processes and strategy.supports_initializer):
+    if options.task_timeout is not None and not has_killable_workers(strategy):
         reasons.append(
             f"a per-task timeout kills the worker process of a task that runs too long, and {strategy.name!r}"
             " has no worker process to kill (a thread cannot be killed): use --timeout for the whole run"

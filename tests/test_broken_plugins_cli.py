@@ -138,7 +138,7 @@ def test_asking_for_a_name_a_skipped_plugin_may_offer_says_it_was_skipped(broken
     result = futstrat(broken_site, "run", "pi", "--sharing", "file-lock")
     assert result.returncode == 2
     error = result.stderr.splitlines()[-1]
-    assert error.startswith("futstrat: error: unknown sharing backend 'file-lock' (known: manager, none, value); ")
+    assert error.startswith("futstrat: error: unknown sharing backend 'file-lock' (known: manager, none, shm, value); ")
     assert "plugin 'bad-import', which may offer it, was skipped: failed to import module_that_is_not_there" in error
 
 

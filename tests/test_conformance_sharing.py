@@ -33,3 +33,11 @@ class TestManagerSharing(SharingContract):
     @pytest.fixture
     def sharing_spec(self):
         return "manager"
+
+
+class TestSharedMemorySharing(SharingContract):
+    strategies = BUILTIN_STRATEGY_NAMES
+
+    @pytest.fixture
+    def sharing_spec(self):
+        return "shm"

@@ -60,3 +60,43 @@ class TestSleepWorkload(WorkloadContract):
     @pytest.fixture
     def workload(self):
         return "sleep"
+
+
+class TestHistogramWorkload(WorkloadContract):
+    @pytest.fixture
+    def workload_params(self):
+        return {"samples": 300, "bins": 8}
+
+    @pytest.fixture
+    def workload(self):
+        return "histogram"
+
+
+class TestHistogramRaceWorkload(WorkloadContract):
+    @pytest.fixture
+    def workload_params(self):
+        return {"samples": 300, "bins": 8}
+
+    @pytest.fixture
+    def workload(self):
+        return "histogram-race"
+
+
+class TestLookupWorkload(WorkloadContract):
+    @pytest.fixture
+    def workload_params(self):
+        return {"mb": 1, "reads": 1000}
+
+    @pytest.fixture
+    def workload(self):
+        return "lookup"
+
+
+class TestWordCountWorkload(WorkloadContract):
+    @pytest.fixture
+    def workload_params(self):
+        return {"words": 300}
+
+    @pytest.fixture
+    def workload(self):
+        return "wordcount"

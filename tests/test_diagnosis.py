@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 import time
+from multiprocessing.reduction import ForkingPickler
 
 import attrs
 import pytest
@@ -168,6 +172,69 @@ def test_workers_busy_inside_tasks_are_not_dispatch_bound():
     assert kinds(diagnose(figures(cpu_per_wall=None))) == []
 
 
+def test_a_large_table_sent_with_every_task_is_copy_bound_even_when_the_workers_keep_busy():
+    """lookup with sharing none: each task gets 64 MiB, and its workers are busy reading it."""
+    found = diagnose(
+        figures(
+            strategy="process",
+            crosses_processes=True,
+            cpu_per_wall=None,
+            tasks=16,
+            total=2.0,
+            sampled_tasks=3,
+            argument_bytes_per_task=64 * MIB,
+            result_bytes_per_task=20.0,
+            pickle_seconds_per_task=0.06,
+        )
+    )
+    assert kinds(found) == ["copy-bound"]
+    text = found[0].text
+    assert "each task is sent 64 MiB pickled (sample of 3 tasks)" in text
+    assert "60 ms per task, 48% of its total time: copying the data to every task decides" in text
+    assert found[0].figures["copy_share"] == pytest.approx(0.48)
+
+
+def test_data_the_processes_write_to_each_other_while_tasks_run_is_named_too():
+    """lookup with a Manager: each task fetches the 64 MiB table through the Manager's socket, which no
+    sample of the pickled tasks can see."""
+    found = diagnose(
+        figures(
+            strategy="process",
+            sharing="manager",
+            crosses_processes=True,
+            cpu_per_wall=None,
+            sampled_tasks=3,
+            argument_bytes_per_task=390.0,
+            pickle_seconds_per_task=1e-5,
+            written_bytes_per_task=64 * MIB + 500,
+        )
+    )
+    assert kinds(found) == ["copy-bound"]
+    assert found[0].text == (
+        "its processes wrote 64 MiB per task to each other while the tasks ran (pipes and sockets, against"
+        " 390 bytes pickled with each task): data is copied to every task while it runs"
+    )
+    assert found[0].figures == {"written_bytes_per_task": 64 * MIB + 500}
+
+
+def test_writes_that_are_only_the_pickled_tasks_or_small_say_nothing_more():
+    shipped = {"strategy": "process", "crosses_processes": True, "cpu_per_wall": None, "sampled_tasks": 3}
+    small = figures(**shipped, argument_bytes_per_task=300.0, written_bytes_per_task=2000.0)
+    assert kinds(diagnose(small)) == []
+    # 100 KiB arguments, about what was written: the pickled sample already says it all.
+    sent = figures(**shipped, argument_bytes_per_task=100e3, pickle_seconds_per_task=1e-5, written_bytes_per_task=110e3)
+    assert kinds(diagnose(sent)) == []
+
+
+def test_small_arguments_or_cheap_copies_are_not_copy_bound():
+    shipped = {"strategy": "process", "crosses_processes": True, "cpu_per_wall": None, "sampled_tasks": 3}
+    assert kinds(diagnose(figures(**shipped, argument_bytes_per_task=200.0, pickle_seconds_per_task=0.06))) == []
+    assert kinds(diagnose(figures(**shipped, argument_bytes_per_task=64 * MIB, pickle_seconds_per_task=1e-4))) == []
+    # Threads copy nothing, whatever the arguments weigh.
+    threads = figures(cpu_per_wall=None, argument_bytes_per_task=64 * MIB, pickle_seconds_per_task=0.06)
+    assert kinds(diagnose(threads)) == []
+
+
 def test_start_up_and_shutdown_that_dominate_are_named_with_their_share():
     found = diagnose(figures(cpu_per_wall=None, startup=0.09, shutdown=0.03, total=0.2))
     assert kinds(found) == ["start-up-bound"]
@@ -290,6 +357,13 @@ def test_the_pickled_samples_of_the_runs_are_summed_per_task():
     assert result.pickle_seconds_per_task == pytest.approx(0.001)
 
 
+def test_the_shared_argument_counts_with_the_arguments_of_every_task():
+    sample = PickledSample(tasks=3, argument_bytes=3000, results=2, result_bytes=20, seconds=0.003, shared_bytes=300)
+    result = summed([made_up_trial(RunProfile(0.2, 0.2, 8, 0.4, sample)) for _ in range(2)])
+    assert result is not None
+    assert (result.argument_bytes_per_task, result.shared_bytes_per_task) == (1100, 100)
+
+
 # -- measuring ----------------------------------------------------------------------------------------
 
 
@@ -299,6 +373,54 @@ def test_a_sample_is_pickled_as_it_travels_and_what_cannot_be_pickled_is_left_ou
     assert sample.argument_bytes > MIB
     assert sample.results == 3
     assert 0 < sample.result_bytes < 100
+    assert sample.shared_bytes == 0
+
+
+def test_the_shared_argument_is_pickled_once_for_each_sampled_chunk():
+    token = ("a shared state token", 1)
+    sample = pickle_sample([[length_of, b"x"], [length_of, b"y"]], [], shared=token)
+    assert sample.shared_bytes == 2 * len(ForkingPickler.dumps(token))
+    unpicklable = pickle_sample([[length_of, b"x"]], [], shared=lambda: 0)
+    assert unpicklable.shared_bytes == 0
+
+
+@pytest.mark.skipif(not profiling.workers_cpu_visible(), reason="needs Linux's /proc")
+def test_bytes_written_count_this_process_and_processes_started_meanwhile():
+    before = profiling.bytes_written_by_tree()
+    assert before is not None
+    reader, writer = os.pipe()
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdout.buffer.write(bytes(1 << 20)); input()"],
+            stdout=writer,
+            stdin=subprocess.PIPE,
+        )
+        os.close(writer)
+        received = 0
+        while received < 1 << 20:
+            received += len(os.read(reader, 1 << 20))
+        with open(os.devnull, "wb") as sink:
+            sink.write(bytes(1 << 19))
+        after = profiling.bytes_written_by_tree()  # the child is alive: it waits on its stdin
+        child.communicate(b"\n", timeout=30)
+    finally:
+        os.close(reader)
+    written = profiling.written_between(before, after)
+    assert written is not None
+    assert written >= (1 << 20) + (1 << 19)
+    assert profiling.written_between(None, after) is None
+
+
+def test_a_manager_s_replies_are_counted_as_bytes_written():
+    plan = plan_run("lookup", "process", sharing="manager", workers=2, params={"mb": 1, "reads": 10, "tasks": 4})
+    profiler = ComputeProfiler(crosses_processes=True)
+    assert execute(plan, observer=profiler).ok
+    profile = profiler.profile()
+    assert profile is not None
+    if not profiling.workers_cpu_visible():
+        pytest.skip("needs Linux's /proc")
+    assert profile.bytes_written is not None
+    assert profile.bytes_written >= 4 * 1_000_000  # each task fetched the whole table
 
 
 def test_worker_cpu_that_cannot_be_seen_is_not_reported(monkeypatch):

@@ -20,6 +20,10 @@ SMALL_PARAMS = {
     "deadlock": {"delay": 0.05},
     "sleep": {"tasks": 4, "seconds": 0.01},
     "tiny": {"n": 3000},
+    "histogram": {"samples": 300, "bins": 8},
+    "histogram-race": {"samples": 300, "bins": 8},
+    "lookup": {"mb": 1, "reads": 500},
+    "wordcount": {"words": 300},
 }
 
 START_METHODS = multiprocessing.get_all_start_methods()
@@ -35,8 +39,10 @@ def expected_refusal(workload: str, strategy: str, sharing: str) -> str | None:
             return "futures are not shared between processes"
     if workload in {"pi", "sleep", "deadlock", "tiny"} and sharing != "none":
         return "shares no state"
-    if workload == "counter-race" and sharing == "none":
+    if workload in {"counter-race", "histogram-race"} and sharing == "none":
         return "needs shared state"
+    if workload == "wordcount" and sharing in {"value", "shm"}:
+        return "mapping slot 'counts'"
     return None
 
 

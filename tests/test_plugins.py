@@ -110,8 +110,11 @@ def test_builtins_register_through_the_same_hooks_as_third_parties():
     assert set(host.registry.strategies.names()) == {
         "serial", "thread", "process", "process-map", "pool-map", "pool-imap", "pool-async",
     }  # fmt: skip
-    assert set(host.registry.sharing.names()) == {"none", "value", "manager"}
-    assert set(host.registry.workloads.names()) == {"pi", "counter", "counter-race", "deadlock", "sleep", "tiny"}
+    assert set(host.registry.sharing.names()) == {"none", "value", "manager", "shm"}
+    assert set(host.registry.workloads.names()) == {
+        "pi", "counter", "counter-race", "deadlock", "sleep", "tiny",
+        "histogram", "histogram-race", "lookup", "wordcount",
+    }  # fmt: skip
 
 
 def test_plugins_load_once(fresh_plugins):
@@ -241,7 +244,7 @@ def test_asking_for_a_name_names_the_skipped_plugins_that_may_have_offered_it():
     with pytest.raises(UnknownNameError) as raised:
         host.registry.sharing.get("file-lock")
     message = str(raised.value)
-    assert message.startswith("unknown sharing backend 'file-lock' (known: manager, none, value); ")
+    assert message.startswith("unknown sharing backend 'file-lock' (known: manager, none, shm, value); ")
     assert "plugin 'imports-badly', which may offer it, was skipped: failed to import bad_module" in message
     # The plugin that failed registers strategies only: it could not have offered a sharing backend.
     assert "'raises'" not in message

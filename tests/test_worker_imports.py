@@ -18,7 +18,7 @@ from futstrat.engine.chunking import ChunkSource
 from futstrat.engine.workers import run_chunk
 from futstrat.model import PlanContext
 
-WORKER_SIDE = ("futstrat.engine.workers", "futstrat.sharing", "futstrat.builtin.tasks")
+WORKER_SIDE = ("futstrat.engine.workers", "futstrat.sharing", "futstrat.builtin.tasks", "futstrat.builtin.state_tasks")
 #: What a worker must not be made to import: each costs a fresh interpreter milliseconds, or tens of them.
 HEAVY = frozenset({"attr", "attrs", "pluggy", "typing", "concurrent.futures", "multiprocessing", "socket", "ctypes"})
 
@@ -125,3 +125,14 @@ def test_the_version_imports_no_command_and_no_dependency():
     futstrat_modules = {name for name in imported if name.startswith("futstrat")}
     assert futstrat_modules <= {"futstrat", "futstrat.cli", "futstrat.cli.app", "futstrat.cli.output"}
     assert not imported & {"attr", "attrs", "pluggy"}, sorted(imported & {"attr", "attrs", "pluggy"})
+
+
+def test_a_run_imports_only_the_sharing_machinery_it_uses():
+    # Every run loads the plugins, and so registers every sharing backend; only a run that opens a
+    # Manager or a shared_memory block should pay for importing them (tens of milliseconds).
+    unused = {"multiprocessing.managers", "multiprocessing.shared_memory", "sysconfig"}
+    imported = imported_by_the_command("run", "pi", "--strategy", "serial", "--param", "n=1000")
+    assert not imported & unused, sorted(imported & unused)
+    assert "multiprocessing.managers" in imported_by_the_command(
+        "run", "counter", "--strategy", "serial", "--sharing", "manager", "--param", "increments=10"
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from futstrat.hookspecs import hookimpl
-from futstrat.model import Combination, SharedStateNeed
+from futstrat.model import Combination, PlanContext, SharedStateNeed, SharingSpec, StrategySpec
+from futstrat.shared_state import SLOT_KINDS, slots_for
 
 
 def refusal_reason(combination: Combination) -> str | None:
@@ -28,16 +29,74 @@ def refusal_reason(combination: Combination) -> str | None:
         )
     if workload.shared_state is SharedStateNeed.REQUIRED and sharing.open is None:
         return f"{workload.name!r} needs shared state: choose a sharing backend such as 'value' or 'manager'"
-    if strategy.crosses_processes and sharing.open is not None:
-        if not sharing.crosses_processes:
-            return f"sharing {sharing.name!r} only works inside one process, and {strategy.name!r} uses several"
-        if sharing.needs_initializer and not strategy.supports_initializer:
+    if strategy.pickles_tasks and sharing.open is not None:
+        reason = _refusal_for_pickled_tasks(strategy, sharing)
+        if reason is not None:
+            return reason
+    return slot_refusal(combination)
+
+
+def _refusal_for_pickled_tasks(strategy: StrategySpec, sharing: SharingSpec) -> str | None:
+    """Why the state cannot reach tasks that are pickled to their workers, if it cannot."""
+    if not sharing.crosses_processes:
+        if not strategy.crosses_processes:
             return (
-                f"sharing {sharing.name!r} is raw shared memory, which cannot be passed to another process"
-                f" as a task argument; it must be installed by the pool's initializer, which"
-                f" {strategy.name!r} does not offer"
+                f"sharing {sharing.name!r} only works inside one process, and {strategy.name!r} pickles"
+                " its tasks to workers that do not share this process's objects"
             )
+        return f"sharing {sharing.name!r} only works inside one process, and {strategy.name!r} uses several"
+    if sharing.raw_shared_memory and not strategy.carries_raw_shared_memory:
+        installed = (
+            f"which {strategy.name!r} does not offer"
+            if not strategy.supports_initializer
+            else f"and {strategy.name!r}'s cannot carry it (its workers do not inherit memory from this process)"
+        )
+        return (
+            f"sharing {sharing.name!r} is raw shared memory, which cannot be passed to another process"
+            f" as a task argument; it must be installed by the pool's initializer, {installed}"
+        )
+    if sharing.needs_initializer and not strategy.supports_initializer:
+        return (
+            f"sharing {sharing.name!r} installs its state in each worker through the pool's initializer,"
+            f" which {strategy.name!r} does not offer"
+        )
     return None
+
+
+#: Why a built-in kind of backend cannot serve a slot kind, where the reason is more than "it does not".
+_CANNOT_SERVE = {"mapping": "is raw memory and has no dict"}
+
+
+def slot_refusal(combination: Combination) -> str | None:
+    """Refuse a backend that does not serve every slot kind the workload declares, naming one that does."""
+    workload, sharing = combination.workload, combination.sharing
+    if workload.shared_state is SharedStateNeed.NONE or sharing.open is None:
+        return None
+    plan = PlanContext(combination.workers, sharing.name, combination.strategy.name)
+    try:
+        slots, _legacy = slots_for(workload, combination.params, plan)
+    except Exception as exc:  # the workload's own code: its mistake is the reason
+        return f"{workload.name!r} could not declare its shared slots: {type(exc).__name__}: {exc}"
+    for name, slot in slots.items():
+        if slot.kind not in sharing.slot_kinds:
+            served = ", ".join(kind for kind in SLOT_KINDS if kind in sharing.slot_kinds) or "no"
+            why = _CANNOT_SERVE.get(slot.kind, "") if sharing.raw_shared_memory else ""
+            reason = f"sharing {sharing.name!r} {why or f'serves {served} slots only'}:"
+            reason += f" {workload.name!r} needs a {slot.kind} slot {name!r}"
+            others = _backends_serving(frozenset(s.kind for s in slots.values()), sharing)
+            return reason + (f"; use --sharing {others[0]}" if others else "")
+    return None
+
+
+def _backends_serving(kinds: frozenset[str], refused: SharingSpec) -> list[str]:
+    """The registered backends that serve all of ``kinds``, to suggest one in a refusal."""
+    from futstrat.plugins import get_host
+
+    try:
+        backends = get_host().registry.sharing.items()
+    except Exception:  # a refusal is still a refusal without its suggestion
+        return []
+    return [b.name for b in backends if b.open is not None and kinds <= b.slot_kinds and b.name != refused.name]
 
 
 @hookimpl

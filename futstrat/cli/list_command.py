@@ -8,6 +8,7 @@ from typing import Any
 from futstrat.cli.output import print_json, table
 from futstrat.model import Param, SharingSpec, StrategySpec, Workload
 from futstrat.plugins import get_host
+from futstrat.shared_state import SLOT_KINDS
 
 
 def add_parser(subparsers: Any) -> None:
@@ -19,7 +20,9 @@ def add_parser(subparsers: Any) -> None:
 def strategy_capabilities(spec: StrategySpec) -> list[str]:
     flags = {
         "crosses-processes": spec.crosses_processes,
+        "pickles-tasks": spec.pickles_tasks,
         "initializer": spec.supports_initializer,
+        "raw-shared-memory": spec.carries_raw_shared_memory,
         "shares-futures": spec.shares_futures,
         "start-method": spec.uses_start_method,
         "concurrent": spec.concurrent,
@@ -32,9 +35,18 @@ def sharing_capabilities(spec: SharingSpec) -> list[str]:
         "shares-state": spec.open is not None,
         "crosses-processes": spec.crosses_processes,
         "needs-initializer": spec.needs_initializer,
+        "raw-shared-memory": spec.raw_shared_memory,
         "start-method": spec.uses_start_method,
     }
     return [name for name, on in flags.items() if on]
+
+
+def sharing_slot_kinds(spec: SharingSpec) -> list[str]:
+    """The slot kinds a backend serves, in the usual order (none for the backend that shares nothing)."""
+    if spec.open is None:
+        return []
+    known = [kind for kind in SLOT_KINDS if kind in spec.slot_kinds]
+    return known + sorted(spec.slot_kinds - set(SLOT_KINDS))
 
 
 def workload_capabilities(workload: Workload) -> list[str]:
@@ -84,6 +96,7 @@ def describe_all() -> dict[str, list[dict[str, Any]]]:
                 "description": s.description,
                 "plugin": registry.sharing.plugin_of(s.name),
                 "capabilities": sharing_capabilities(s),
+                "slot_kinds": sharing_slot_kinds(s),
             }
             for s in registry.sharing.items()
         ],
@@ -102,6 +115,8 @@ def handle(args: argparse.Namespace) -> int:
         for entry in described[key]:
             rows.append([entry["name"], entry["description"]])
             rows.append(["", "  " + ", ".join(entry["capabilities"])])
+            if "slot_kinds" in entry:
+                rows.append(["", "  slots: " + (", ".join(entry["slot_kinds"]) or "none")])
             if entry.get("start_methods"):
                 rows.append(["", f"  start methods: {', '.join(entry['start_methods'])}"])
             for kind in ("params", "options"):

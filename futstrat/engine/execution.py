@@ -12,16 +12,19 @@ import pickle
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import BrokenExecutor
 from typing import TYPE_CHECKING, Any, Protocol
+
+from attrs import frozen
 
 from futstrat.engine.dispatch import Dispatcher
 from futstrat.engine.executor_adapter import AdaptedExecutor, adapt_executor, stop_executor_now
 from futstrat.engine.peers import PeerFutureBoard
 from futstrat.engine.pickling import unpicklable_part
 from futstrat.engine.readiness import wait_until_ready
-from futstrat.engine.worker_watch import RunningTask, TaskTracker, describe_exit, kill_worker
+from futstrat.engine.shared import open_shared_state
+from futstrat.engine.worker_watch import RunningTask, TaskTracker, describe_exit, has_killable_workers, kill_worker
 from futstrat.engine.workers import PassesThroughTasks, initialize_worker
 from futstrat.errors import (
     DeadlockFoundError,
@@ -37,7 +40,6 @@ from futstrat.model import (
     RunReport,
     RunStatus,
     SharedStateNeed,
-    SharingRequest,
     Task,
     Timings,
     describe_call,
@@ -136,20 +138,41 @@ class ComputeObserver(Protocol):
     def compute_finished(self, dispatcher: Dispatcher) -> None: ...
 
 
+def _nothing_shared() -> None:
+    """What ``combine`` gets as the shared value of a run that shares no state."""
+    return None
+
+
+@frozen
+class OpenedRun:
+    """What opening a run made, all of it or nothing: the steps after opening take this one value, so
+    none of them can see a run that is half open. Made by ``RunExecution._open``."""
+
+    #: The strategy's executor, started for this run, with every member of the protocol.
+    executor: AdaptedExecutor
+    #: The sharing backend's session, when the run shares state.
+    session: SharingSession | None
+    #: The keyword arguments every task gets besides its own (``shared``, ``peers``), None for none.
+    extra: dict[str, Any] | None
+    #: Where tasks that wait on each other's futures find them.
+    board: PeerFutureBoard | None
+    #: Which task each worker process runs, where the workers are processes futstrat can track.
+    tracker: TaskTracker | None
+    #: Reads the value ``combine`` gets once the tasks are done: the shared state's, else None.
+    final_shared: Callable[[], Any] = _nothing_shared
+
+
 class RunExecution:
-    """The state of one run while it is under way."""
+    """One run while it is under way: its opened run, set once, and what its steps learn."""
 
     def __init__(self, plan: RunPlan, observer: ComputeObserver | None = None) -> None:
         self.plan = plan
         self.observer = observer
-        self.session: SharingSession | None = None
-        self.executor: AdaptedExecutor | None = None
-        self.board: PeerFutureBoard | None = None
-        self.tracker: TaskTracker | None = None
-        self.watch: TaskTimeoutWatch | None = None
+        #: Everything the run opened, complete; None until opening has succeeded.
+        self.opened: OpenedRun | None = None
+        #: The tasks as the workload gave them (a lazy stream stays lazy).
         self.tasks: Iterable[Task] = ()
-        self.first_task: Task | None = None
-        self.task_count: int | None = None
+        self.watch: TaskTimeoutWatch | None = None
         self.dispatcher: Dispatcher | None = None
         #: Children of this process that tasks start, where tasks run in this process.
         self.new_children: NewChildren | None = None
@@ -157,6 +180,16 @@ class RunExecution:
         self.lingering: set[int] | None = None
         #: Processes the tasks had started and left running, killed after the run: pid and name.
         self.killed: dict[int, str] = {}
+
+    @property
+    def executor(self) -> AdaptedExecutor | None:
+        """The run's executor, None until the run is open."""
+        return None if self.opened is None else self.opened.executor
+
+    @property
+    def tracker(self) -> TaskTracker | None:
+        """The run's task tracker, None until the run is open or where workers are not tracked."""
+        return None if self.opened is None else self.opened.tracker
 
     def carry_out(self) -> RunReport:
         plan = self.plan
@@ -168,23 +201,23 @@ class RunExecution:
         deadline = time.monotonic() + plan.timeout
         status, value, check, error, remote_tb = RunStatus.ERROR, None, None, None, None
         failed_in: str | None = None
+        task_count: int | None = None
         try:
             with user_code("tasks"):
-                self.tasks, self.first_task = _peek(plan.workload.tasks(plan.params, plan.context))
-            self.task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
-            self._check_tasks_can_travel()
-            extra = self._open(deadline)
-            assert self.executor is not None
-            wait_until_ready(self.executor, plan.running_workers, deadline)
+                self.tasks, first_task = _peek(plan.workload.tasks(plan.params, plan.context))
+            task_count = len(self.tasks) if isinstance(self.tasks, Sized) else None
+            self._check_tasks_can_travel(first_task)
+            self.opened = opened = self._open(deadline, task_count)
+            wait_until_ready(opened.executor, plan.running_workers, deadline)
             ready = began = time.perf_counter()
             if self.observer is not None:
                 self.observer.compute_starting()
                 began = time.perf_counter()  # the observer's own time belongs to no phase
-            value, computed = self._compute(extra, deadline)
+            value, computed, task_count = self._compute(opened, deadline)
             if self.observer is not None and self.dispatcher is not None:
                 self.observer.compute_finished(self.dispatcher)
             with user_code("check"):
-                check = plan.workload.check(value, plan.params, plan.context, self.task_count or 0)
+                check = plan.workload.check(value, plan.params, plan.context, task_count or 0)
             status = _status_of(check)
         except (WatchdogAlarm, Exception) as exc:
             status, error, remote_tb, failed_in = self._failure_of(exc)
@@ -213,7 +246,7 @@ class RunExecution:
             value=value,
             check=check,
             timings=Timings(startup=ready - started, compute=computed - began, shutdown=stopped - stopping),
-            tasks=self.task_count or 0,
+            tasks=task_count or 0,
             error=error,
             traceback=remote_tb,
             failed_in=failed_in,
@@ -232,7 +265,7 @@ class RunExecution:
         if isinstance(exc, TaskFailedError):
             status, error = self._explain(exc)
             remote_tb = exc.remote_traceback
-            if remote_tb is None and not plan.strategy.crosses_processes:  # the task raised right here
+            if remote_tb is None and not plan.strategy.pickles_tasks:  # the task raised right here
                 remote_tb = _local_traceback(exc.error)
             return status, error, remote_tb, None
         if isinstance(exc, UserCodeError):
@@ -240,29 +273,29 @@ class RunExecution:
         error = str(exc) if isinstance(exc, FutstratError) else f"{type(exc).__name__}: {exc}"
         return RunStatus.ERROR, error, None, None
 
-    def _compute(self, extra: dict[str, Any] | None, deadline: float) -> tuple[Any, float]:
-        """Dispatch every task, fold the results into the answer; return it and when compute ended."""
+    def _compute(self, opened: OpenedRun, deadline: float) -> tuple[Any, float, int]:
+        """Dispatch every task, fold the results into the answer; return it, when compute ended and how
+        many tasks ran."""
         plan = self.plan
-        if self.tracker is not None and plan.task_timeout is not None:
-            self.watch = TaskTimeoutWatch(self.tracker, plan.task_timeout)
+        if opened.tracker is not None and plan.task_timeout is not None:
+            self.watch = TaskTimeoutWatch(opened.tracker, plan.task_timeout)
             self.watch.start()
-        assert self.executor is not None
         self.dispatcher = Dispatcher(
-            self.executor,
+            opened.executor,
             plan.strategy,
             self.tasks,
-            extra,
-            board=self.board,
+            opened.extra,
+            board=opened.board,
             workers=plan.workers,
             deadline=deadline,
             chunksize=plan.chunksize or plan.strategy.chunksize,
             track_each_task=plan.task_timeout is not None,
-            finished_in_workers=None if self.tracker is None else self.tracker.finished_tasks,
+            finished_in_workers=None if opened.tracker is None else opened.tracker.finished_tasks,
         )
         in_this_thread = alarm_at(deadline) if not plan.strategy.concurrent else contextlib.nullcontext()
         with in_this_thread:
             results = itertools.chain.from_iterable(self.dispatcher.chunk_results())
-            if self.session is None:
+            if opened.session is None:
                 # Nothing to read once the tasks are done: the workload folds results as they come.
                 with user_code("combine"):
                     value = plan.workload.combine(results, plan.params, None)
@@ -271,56 +304,79 @@ class RunExecution:
                 gathered = list(results)
                 computed = time.perf_counter()
                 with user_code("combine"):
-                    value = plan.workload.combine(gathered, plan.params, self.session.final_value())
-        self.task_count = self.dispatcher.tasks_done
-        return value, computed
+                    value = plan.workload.combine(gathered, plan.params, opened.final_shared())
+        return value, computed, self.dispatcher.tasks_done
 
-    def _check_tasks_can_travel(self) -> None:
+    def _check_tasks_can_travel(self, first_task: Task | None) -> None:
         strategy = self.plan.strategy
-        if strategy.crosses_processes and strategy.pickles_with_stdlib and self.first_task is not None:
-            problem = unpicklable_part(self.first_task)
+        if strategy.pickles_tasks and strategy.pickles_with_stdlib and first_task is not None:
+            problem = unpicklable_part(first_task)
             if problem:
+                where = "a worker process" if strategy.crosses_processes else "a worker"
                 raise UnpicklableTaskError(
-                    f"task 0 ({describe_call(self.first_task)}) cannot be sent to a worker process of"
-                    f" {strategy.name!r}: {problem}"
+                    f"task 0 ({describe_call(first_task)}) cannot be sent to {where} of {strategy.name!r}: {problem}"
                 )
 
-    def _open(self, deadline: float) -> dict[str, Any] | None:
-        """Open the sharing backend and start the executor; return the tasks' extra arguments."""
+    def _open(self, deadline: float, task_count: int | None) -> OpenedRun:
+        """Open the sharing backend and start the executor. What is opened before a step fails is
+        closed again here, so the run is either open, complete, or not open at all."""
         plan = self.plan
-        crosses = plan.strategy.crosses_processes
-        extra: dict[str, Any] | None = None
+        pickled = plan.strategy.pickles_tasks
+        session: SharingSession | None = None
+        board: PeerFutureBoard | None = None
+        tracker: TaskTracker | None = None
+        final_shared: Callable[[], Any] = _nothing_shared
+        extra: dict[str, Any] = {}
         installer: tuple[Any, tuple[Any, ...]] | None = None
-        if plan.sharing.open is not None and plan.workload.shared_state is not SharedStateNeed.NONE:
-            parties = min(self.task_count or plan.workers, plan.workers) if plan.strategy.concurrent else 1
-            self.session = plan.sharing.open(SharingRequest(plan.start_method, max(1, parties), crosses))
-            extra = {"shared": self.session.task_argument(crosses)}
-            if crosses:
-                installer = self.session.worker_initializer()
-        if plan.workload.needs_peer_futures:
-            self.board = PeerFutureBoard()
-            extra = {"peers": self.board}
-        config = ExecutorConfig(plan.workers, plan.start_method, deadline=deadline, options=plan.strategy_options)
-        if crosses and plan.strategy.supports_initializer:
-            # A strategy that starts its workers its own way gets a tracker made for spawn, whose lock,
-            # unlike fork's, can also reach a worker that is a fresh interpreter.
-            method = plan.start_method if plan.strategy.uses_start_method else "spawn"
-            self.tracker = TaskTracker(process_context(method), plan.workers)
-            then, then_args = installer if installer is not None else (None, ())
-            config = ExecutorConfig(
-                plan.workers,
-                plan.start_method,
-                initialize_worker,
-                (self.tracker.worker_arguments(), then, then_args),
-                deadline=deadline,
-                options=plan.strategy_options,
-            )
-        elif installer is not None:
-            config = ExecutorConfig(
-                plan.workers, plan.start_method, *installer, deadline=deadline, options=plan.strategy_options
-            )
-        self.executor = adapt_executor(plan.strategy.factory(config))
-        return extra
+        try:
+            if plan.sharing.open is not None and plan.workload.shared_state is not SharedStateNeed.NONE:
+                parties = min(task_count or plan.workers, plan.workers) if plan.strategy.concurrent else 1
+                shared = open_shared_state(plan, max(1, parties), pickled)
+                session, final_shared = shared.session, shared.final_value
+                extra["shared"] = shared.argument
+                if pickled:
+                    installer = session.worker_initializer()
+            if plan.workload.needs_peer_futures:
+                board = PeerFutureBoard()
+                extra["peers"] = board
+            config = ExecutorConfig(plan.workers, plan.start_method, deadline=deadline, options=plan.strategy_options)
+            if has_killable_workers(plan.strategy):
+                # A strategy that starts its workers its own way gets a tracker made for spawn, whose lock,
+                # unlike fork's, can also reach a worker that is a fresh interpreter.
+                method = plan.start_method if plan.strategy.uses_start_method else "spawn"
+                tracker = TaskTracker(process_context(method), plan.workers)
+                then, then_args = installer if installer is not None else (None, ())
+                config = ExecutorConfig(
+                    plan.workers,
+                    plan.start_method,
+                    initialize_worker,
+                    (tracker.worker_arguments(), then, then_args),
+                    deadline=deadline,
+                    options=plan.strategy_options,
+                )
+            elif installer is not None:
+                config = ExecutorConfig(
+                    plan.workers, plan.start_method, *installer, deadline=deadline, options=plan.strategy_options
+                )
+            executor = adapt_executor(plan.strategy.factory(config))
+        except BaseException:
+            self._close_half_opened(session, board, tracker)
+            raise
+        return OpenedRun(executor, session, extra or None, board, tracker, final_shared)
+
+    def _close_half_opened(
+        self, session: SharingSession | None, board: PeerFutureBoard | None, tracker: TaskTracker | None
+    ) -> None:
+        """Close what opening made before it failed, as ``_close`` and ``_end_what_tasks_left`` close an
+        open run: the session, and the process groups of workers that started before the failure."""
+        if board is not None:
+            board.abort()
+        try:
+            if session is not None:
+                session.close()
+        finally:
+            if tracker is not None:
+                self.killed.update(end_process_groups(tracker.worker_pids()))
 
     def _explain(self, failure: TaskFailedError) -> tuple[RunStatus, str]:
         """Turn a task failure into words: a task timeout, a dead worker, an unpicklable result."""
@@ -333,7 +389,7 @@ class RunExecution:
             )
         if isinstance(failure.error, BrokenExecutor):
             return RunStatus.ERROR, self._describe_dead_worker(failure) + f" (strategy {strategy!r})"
-        if self.plan.strategy.crosses_processes and _is_pickling_error(failure.error):
+        if self.plan.strategy.pickles_tasks and _is_pickling_error(failure.error):
             where = "a task" if failure.index is None else f"task {failure.index}"
             return RunStatus.ERROR, (
                 f"the result of {where} could not be pickled to come back from its worker process:"
@@ -384,8 +440,11 @@ class RunExecution:
     def _close(self, *, graceful: bool, deadline: float) -> None:
         if self.watch is not None:
             self.watch.stop()
-        if self.board is not None:
-            self.board.abort()
+        opened = self.opened
+        if opened is None:
+            return  # opening failed, and closed what it had made
+        if opened.board is not None:
+            opened.board.abort()
         try:
             if self.executor is not None:
                 if graceful:
@@ -393,8 +452,8 @@ class RunExecution:
                 else:
                     self._stop_now(time.monotonic() + STOP_PATIENCE_SECONDS)
         finally:
-            if self.session is not None:
-                self.session.close()
+            if opened.session is not None:
+                opened.session.close()
 
     def _end_what_tasks_left(self) -> None:
         """Kill what the tasks started and left running: every worker's process group, and where tasks

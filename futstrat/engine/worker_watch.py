@@ -13,11 +13,21 @@ import ctypes
 import os
 import signal
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
 from futstrat.engine.workers import TRACKER_FIELDS, TRACKER_IDLE
+
+if TYPE_CHECKING:
+    from futstrat.model import StrategySpec
+
+
+def has_killable_workers(strategy: StrategySpec) -> bool:
+    """Whether a run of ``strategy`` can track each task in its worker, and so kill the worker of a
+    task that runs too long: its tasks run in worker processes of their own, and its initializer runs
+    there to install the tracker (see ``initialize_worker``)."""
+    return strategy.crosses_processes and strategy.supports_initializer
 
 
 def describe_exit(exitcode: int | None) -> str:

@@ -210,7 +210,7 @@ def _figures(result: ContenderResult) -> StrategyFigures | None:
         workers=plan.workers,
         cpus=usable_cpus(),
         concurrent=plan.strategy.concurrent,
-        crosses_processes=plan.strategy.crosses_processes,
+        crosses_processes=plan.strategy.pickles_tasks,  # tasks run apart from this interpreter and its GIL
         startup=result.summaries["startup"].median,
         shutdown=result.summaries["shutdown"].median,
         total=result.summaries["total"].median,

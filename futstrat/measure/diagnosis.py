@@ -8,7 +8,11 @@ Nothing here guesses. Every finding comes from a figure of the runs whose answer
 - **Start-up and shutdown's share** of the total time.
 - **Time inside tasks**: the seconds each chunk took in its worker, against the workers' share of the
   compute phase. What is left is time spent pickling, sending, receiving and waiting for the parent.
-- **Bytes pickled per task**, arguments and results, from a sample of the first chunks.
+- **Bytes pickled per task**, arguments and results, from a sample of the first chunks; the shared
+  argument that travels with each chunk (a token, proxies, the names of shared memory blocks) counts
+  with the arguments. With large arguments, the copying is what decides: ``copy-bound``.
+- **Bytes written per task** by the run's processes to each other over the compute phase (pipes and
+  sockets, a Manager's replies included), which also sees data a task fetches while it runs.
 
 The rules are plain thresholds on those figures (the constants below), so they can be tested with
 made-up figures, and so a reader can check a sentence against the numbers in the JSON.
@@ -36,6 +40,9 @@ OVERHEAD_SHARE = 0.3
 BUSY_SHARE = 0.5
 #: A task shipping this many pickled bytes (arguments and result) or more is costly to send.
 LARGE_TASK_BYTES = 64 * 1024
+#: Pickling and unpickling the tasks' arguments and results in the parent alone taking this share of the
+#: total time or more: copying them to the workers decides the time, even where the workers keep busy.
+COPY_SHARE = 0.2
 #: CPU counters tick every 10 ms: below this much compute time in all, the CPU figure says too little.
 MIN_CPU_WALL = 0.1
 #: Other programs using this share of the CPUs make a CPU figure low: the sentence says so.
@@ -80,6 +87,10 @@ class StrategyFigures:
     argument_bytes_per_task: float | None = None
     result_bytes_per_task: float | None = None
     pickle_seconds_per_task: float | None = None
+    #: Of ``argument_bytes_per_task``, the shared argument's share (it travels with each chunk).
+    shared_bytes_per_task: float | None = None
+    #: Bytes the run's processes wrote to each other over the compute phase, per task.
+    written_bytes_per_task: float | None = None
     #: Context switches over the compute phases, summed: the threads gave up a CPU themselves
     #: (voluntary) or were taken off one; None when the run has other processes.
     voluntary_switches: int | None = None
@@ -147,6 +158,8 @@ class StrategyFigures:
             "argument_bytes_per_task": self.argument_bytes_per_task,
             "result_bytes_per_task": self.result_bytes_per_task,
             "pickle_seconds_per_task": self.pickle_seconds_per_task,
+            "shared_bytes_per_task": self.shared_bytes_per_task,
+            "written_bytes_per_task": self.written_bytes_per_task,
             "voluntary_switches": self.voluntary_switches,
             "involuntary_switches": self.involuntary_switches,
         }
@@ -159,7 +172,7 @@ class Finding:
     strategy: str
     sharing: str | None
     #: cpu-bound, partly-waits, waits, gil-bound, releases-gil, parallel, partly-parallel, one-cpu,
-    #: machine-busy, start-up-bound, pickling-bound or dispatch-bound
+    #: machine-busy, start-up-bound, pickling-bound, dispatch-bound or copy-bound
     kind: str
     text: str
     figures: dict[str, Any]
@@ -200,8 +213,11 @@ def figures_of(
         cpu_per_wall = sum(p.cpu or 0.0 for p in profiles) / wall
     samples = [p.pickled for p in profiles if p.pickled is not None]
     sampled_tasks = sum(s.tasks for s in samples)
+    shared_bytes = sum(s.shared_bytes for s in samples)
     sampled_results = sum(s.results for s in samples)
     items = max(sampled_tasks, sampled_results)
+    written_known = all(p.bytes_written is not None for p in profiles)
+    tasks = profiled[0][0].report.tasks
     switches_known = all(p.voluntary_switches is not None and p.involuntary_switches is not None for p in profiles)
     return StrategyFigures(
         strategy=strategy,
@@ -221,9 +237,15 @@ def figures_of(
         chunks=sum(p.chunks for p in profiles),
         seconds_in_chunks=sum(p.seconds_in_chunks for p in profiles),
         sampled_tasks=sampled_tasks,
-        argument_bytes_per_task=(sum(s.argument_bytes for s in samples) / sampled_tasks) if sampled_tasks else None,
+        argument_bytes_per_task=(
+            (sum(s.argument_bytes for s in samples) + shared_bytes) / sampled_tasks if sampled_tasks else None
+        ),
         result_bytes_per_task=(sum(s.result_bytes for s in samples) / sampled_results) if sampled_results else None,
         pickle_seconds_per_task=(sum(s.seconds for s in samples) / items) if items else None,
+        shared_bytes_per_task=shared_bytes / sampled_tasks if sampled_tasks else None,
+        written_bytes_per_task=(
+            sum(p.bytes_written or 0 for p in profiles) / (tasks * len(profiles)) if written_known and tasks else None
+        ),
         voluntary_switches=sum(p.voluntary_switches or 0 for p in profiles) if switches_known else None,
         involuntary_switches=sum(p.involuntary_switches or 0 for p in profiles) if switches_known else None,
     )
@@ -241,7 +263,8 @@ def diagnose(figures: StrategyFigures) -> list[Finding]:
     cpu, overhead, dispatch = _cpu_finding(figures), _overhead_finding(figures), _dispatch_finding(figures)
     if cpu is not None and cpu.kind == "partly-parallel" and dispatch is not None:
         cpu = None
-    return [f for f in (cpu, overhead, dispatch) if f is not None]
+    copy = _copy_finding(figures) if dispatch is None else None
+    return [f for f in (cpu, overhead, dispatch, copy) if f is not None]
 
 
 def _finding(figures: StrategyFigures, kind: str, text: str, **named: Any) -> Finding:
@@ -346,6 +369,40 @@ def _dispatch_finding(f: StrategyFigures) -> Finding | None:
         text += f" ({_size(shipped)} pickled per task, sampled)"
         figures["bytes_per_task"] = shipped
     return _finding(f, "dispatch-bound", text, **figures)
+
+
+def _copy_finding(f: StrategyFigures) -> Finding | None:
+    """Large arguments copied to every task, even where the workers keep busy: the parent pickles
+    each one, a pipe carries it, the worker unpickles it; only the parent's part is timed, so the
+    share given is the least the copying costs. Failing that, data the processes wrote to each other
+    while the tasks ran (what a Manager sends back), which no sample of the tasks sees."""
+    shipped, seconds = f.bytes_per_task, f.pickle_seconds_per_task
+    if shipped is None or shipped < LARGE_TASK_BYTES or seconds is None or f.total <= 0:
+        return _written_finding(f)
+    if not f.crosses_processes:
+        return None
+    share = min(1.0, seconds * f.tasks / f.total)
+    if share < COPY_SHARE:
+        return None
+    text = (
+        f"each task is sent {_size(shipped)} pickled (sample of {f.sampled_tasks} tasks), and pickling and"
+        f" unpickling them in the parent alone takes {_seconds(seconds)} per task, {_percent(share)} of its total"
+        " time: copying the data to every task decides"
+    )
+    figures = {"bytes_per_task": shipped, "pickle_seconds_per_task": seconds, "copy_share": share}
+    return _finding(f, "copy-bound", text, sampled_tasks=f.sampled_tasks, **figures)
+
+
+def _written_finding(f: StrategyFigures) -> Finding | None:
+    written, shipped = f.written_bytes_per_task, f.bytes_per_task
+    if written is None or written < LARGE_TASK_BYTES or written < 2 * (shipped or 0.0):
+        return None
+    sent = "" if shipped is None else f", against {_size(shipped)} pickled with each task"
+    text = (
+        f"its processes wrote {_size(written)} per task to each other while the tasks ran (pipes and"
+        f" sockets{sent}): data is copied to every task while it runs"
+    )
+    return _finding(f, "copy-bound", text, written_bytes_per_task=written)
 
 
 # -- wording ----------------------------------------------------------------------------------------

@@ -11,6 +11,13 @@ Three measurements, each kept out of the timed phases:
   only adds them up and counts the chunks;
 - the pickled size of the first few chunks of tasks and of their results, and how long pickling and
   unpickling them takes, measured in the parent after the run has shut down: a sample, said to be one.
+  The ``shared`` argument travels with every chunk too (a token, proxies, block names): its pickled
+  size counts once per sampled chunk, so a backend that copied its state to every task would show;
+- the bytes the run's processes wrote through system calls over the compute phase (``wchar`` of
+  ``/proc/PID/io``, the parent, its workers and a Manager together): what they copied to each other
+  through pipes and sockets, also what a Manager sends back while a task runs, which no sample of the
+  tasks can see. Memory shared by inheritance or ``shared_memory`` is read without a system call and
+  counts nothing. Read only for a run that has other processes, and only where ``/proc`` allows.
 """
 
 from __future__ import annotations
@@ -36,10 +43,16 @@ class PickledSample:
     results: int  # results in the sampled chunks of results
     result_bytes: int
     seconds: float  # pickling and unpickling both, in the parent
+    #: The pickled size of the ``shared`` argument, once for each sampled chunk it travelled with.
+    shared_bytes: int = 0
 
     @property
     def argument_bytes_per_task(self) -> float | None:
         return self.argument_bytes / self.tasks if self.tasks else None
+
+    @property
+    def shared_bytes_per_task(self) -> float | None:
+        return self.shared_bytes / self.tasks if self.tasks else None
 
     @property
     def result_bytes_per_task(self) -> float | None:
@@ -58,6 +71,7 @@ class PickledSample:
             "results": self.results,
             "result_bytes": self.result_bytes,
             "seconds": self.seconds,
+            "shared_bytes": self.shared_bytes,
         }
 
 
@@ -74,6 +88,9 @@ class RunProfile:
     #: program's turn), over the compute phase; None when the run has other processes to count.
     voluntary_switches: int | None = None
     involuntary_switches: int | None = None
+    #: Bytes the run's processes wrote through system calls over the compute phase (pipes, sockets);
+    #: None for a run in this process alone, or where they cannot be read.
+    bytes_written: int | None = None
 
     @property
     def cpu_per_wall(self) -> float | None:
@@ -91,7 +108,54 @@ class RunProfile:
             "pickled_sample": None if self.pickled is None else self.pickled.to_dict(),
             "voluntary_switches": self.voluntary_switches,
             "involuntary_switches": self.involuntary_switches,
+            "bytes_written": self.bytes_written,
         }
+
+
+def bytes_written_by_tree(root: int | None = None) -> dict[int, int] | None:
+    """``{pid: bytes written}`` of ``root`` (this process) and its live descendants, from each one's
+    ``/proc/PID/io``; None where ``root``'s own counter cannot be read."""
+    root = os.getpid() if root is None else root
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [entry for entry in PROC.iterdir() if entry.name.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 1 and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    written: dict[int, int] = {}
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        count = _written(pid)
+        if count is not None:
+            written[pid] = count
+        stack.extend(children.get(pid, ()))
+    return written if root in written else None
+
+
+def _written(pid: int) -> int | None:
+    try:
+        with open(PROC / str(pid) / "io", encoding="ascii") as io:
+            for line in io:
+                if line.startswith("wchar:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def written_between(before: dict[int, int] | None, after: dict[int, int] | None) -> int | None:
+    """Bytes written between two readings: a process that started meanwhile counts from zero."""
+    if before is None or after is None:
+        return None
+    return sum(max(0, count - before.get(pid, 0)) for pid, count in after.items())
 
 
 def workers_cpu_visible() -> bool:
@@ -99,22 +163,33 @@ def workers_cpu_visible() -> bool:
     return PROC.is_dir()
 
 
-def pickle_sample(chunks: Sequence[Any], results: Sequence[list[Any]]) -> PickledSample:
+def pickle_sample(chunks: Sequence[Any], results: Sequence[list[Any]], shared: Any = None) -> PickledSample:
     """Pickle and unpickle the sampled chunks and results as a process pool would; what cannot be
-    pickled is left out of the sample."""
+    pickled is left out of the sample. ``shared``, the run's shared argument, is only pickled: a
+    Manager's proxies cannot be unpickled once the run has ended its Manager."""
     started = time.perf_counter()
-    tasks = argument_bytes = result_count = result_bytes = 0
+    tasks = argument_bytes = result_count = result_bytes = shared_bytes = 0
+    shared_size = None if shared is None else _pickled_size(shared)
     for chunk in chunks:
         size = _round_trip(chunk)
         if size is not None:
             tasks += len(chunk)
             argument_bytes += size
+            shared_bytes += shared_size or 0
     for chunk_results in results:
         size = _round_trip(chunk_results)
         if size is not None:
             result_count += len(chunk_results)
             result_bytes += size
-    return PickledSample(tasks, argument_bytes, result_count, result_bytes, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return PickledSample(tasks, argument_bytes, result_count, result_bytes, seconds, shared_bytes)
+
+
+def _pickled_size(value: Any) -> int | None:
+    try:
+        return len(ForkingPickler.dumps(value))
+    except Exception:
+        return None
 
 
 def _round_trip(value: Any) -> int | None:
@@ -139,6 +214,8 @@ class ComputeProfiler:
         self._before: tuple[float, float, tuple[int, int] | None] | None = None
         self._after: tuple[float, float, tuple[int, int] | None] | None = None
         self._dispatcher: Dispatcher | None = None
+        self._written_before: dict[int, int] | None = None
+        self._written_after: dict[int, int] | None = None
 
     def _reading(self) -> tuple[float, float, tuple[int, int] | None]:
         """``(wall, CPU-seconds, context switches)``; switches only for a run in this process alone."""
@@ -148,10 +225,12 @@ class ComputeProfiler:
         return time.monotonic(), times.user + times.system + times.children_user + times.children_system, _switches()
 
     def compute_starting(self) -> None:
+        self._written_before = bytes_written_by_tree() if self.other_processes else None
         self._before = self._reading()
 
     def compute_finished(self, dispatcher: Dispatcher) -> None:
         self._after = self._reading()
+        self._written_after = bytes_written_by_tree() if self.other_processes else None
         self._dispatcher = dispatcher
 
     def profile(self) -> RunProfile | None:
@@ -164,7 +243,8 @@ class ComputeProfiler:
             cpu = None
         pickled = None
         if self.crosses_processes:
-            pickled = pickle_sample(dispatcher.sampled_chunks, dispatcher.sampled_results)
+            shared = (dispatcher.extra or {}).get("shared")
+            pickled = pickle_sample(dispatcher.sampled_chunks, dispatcher.sampled_results, shared)
         self._dispatcher = None  # let the sampled tasks and results go
         return RunProfile(
             wall=max(0.0, after[0] - before[0]),
@@ -174,6 +254,7 @@ class ComputeProfiler:
             pickled=pickled,
             voluntary_switches=None if before[2] is None or after[2] is None else after[2][0] - before[2][0],
             involuntary_switches=None if before[2] is None or after[2] is None else after[2][1] - before[2][1],
+            bytes_written=written_between(self._written_before, self._written_after),
         )
 
 

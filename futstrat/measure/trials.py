@@ -170,7 +170,7 @@ def _run_trial(contender: Contender, round_number: int, warmup: bool, host: Plug
     assert contender.plan is not None
     plan = contender.plan
     profiler = ComputeProfiler(
-        plan.strategy.crosses_processes, plan.strategy.crosses_processes or plan.sharing.uses_start_method
+        plan.strategy.pickles_tasks, plan.strategy.crosses_processes or plan.sharing.uses_start_method
     )
     before = take_snapshot()
     report = execute(plan, host, profiler)

@@ -12,10 +12,12 @@ from futstrat.model import SharingSpec, StrategySpec
 
 def must_refuse(sharing: SharingSpec, strategy: StrategySpec) -> str | None:
     """Why this pairing cannot work whatever the vetting rules say, read from the specs' own claims."""
-    if sharing.open is None or not strategy.crosses_processes:
+    if sharing.open is None or not strategy.pickles_tasks:
         return None
     if not sharing.crosses_processes:
-        return f"{sharing.name} claims crosses_processes=False and {strategy.name} runs tasks in other processes"
+        return f"{sharing.name} claims crosses_processes=False and {strategy.name} pickles its tasks to its workers"
+    if sharing.raw_shared_memory and not strategy.carries_raw_shared_memory:
+        return f"{sharing.name} is raw shared memory and {strategy.name} claims carries_raw_shared_memory=False"
     if sharing.needs_initializer and not strategy.supports_initializer:
         return f"{sharing.name} needs the pool initializer and {strategy.name} claims supports_initializer=False"
     return None

@@ -73,9 +73,10 @@ class ExecutorContract:
     Override the ``executor_spec`` fixture to return your :class:`~futstrat.StrategySpec` or the name it
     is registered under. The class attributes tune the checks to an executor that is slow to start,
     never the semantics. Checks that need a pending future are skipped for a spec that declares
-    ``concurrent=False`` (each task runs at submit); those about dying workers and pickling are
-    skipped when ``crosses_processes=False``. A case your executor cannot meet yet is best marked by
-    overriding that one test with ``pytest.mark.xfail(strict=True, reason=...)`` and calling ``super()``.
+    ``concurrent=False`` (each task runs at submit); those about dying workers are skipped when
+    ``crosses_processes=False``, and those about pickling when ``pickles_tasks=False``. A case your
+    executor cannot meet yet is best marked by overriding that one test with
+    ``pytest.mark.xfail(strict=True, reason=...)`` and calling ``super()``.
     """
 
     #: Workers asked of the factory. The checks that need two tasks running at once rely on two.
@@ -167,6 +168,10 @@ class ExecutorContract:
     def require_processes(self, spec: StrategySpec) -> None:
         if not spec.crosses_processes:
             pytest.skip(f"{spec.name} runs tasks in this process (crosses_processes=False)")
+
+    def require_pickled_tasks(self, spec: StrategySpec) -> None:
+        if not spec.pickles_tasks:
+            pytest.skip(f"{spec.name} hands tasks over without pickling them (pickles_tasks=False)")
 
     # -- the spec ------------------------------------------------------------------------------------
     def test_spec_is_well_formed(self, spec: StrategySpec, executor_spec: StrategySpec | str) -> None:
@@ -521,7 +526,7 @@ class ExecutorContract:
     def test_unpicklable_work_is_reported_and_the_executor_carries_on(
         self, executor: Executor, spec: StrategySpec
     ) -> None:
-        self.require_processes(spec)
+        self.require_pickled_tasks(spec)
         lock = threading.Lock()
 
         def holds_a_lock() -> bool:  # neither pickle nor cloudpickle can send a function that holds a lock

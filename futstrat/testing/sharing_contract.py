@@ -1,9 +1,11 @@
-"""The sharing contract: a backend's counter ends exact from every strategy it accepts, and the rest refuse.
+"""The sharing contract: a backend's slots end exact from every strategy it accepts, and the rest refuse.
 
 A plugin's tests subclass :class:`SharingContract` and override the ``sharing_spec`` fixture. The tests
-run the built-in ``counter`` workload (each task adds to the shared counter under its lock) under every
-registered strategy, the plugins' included: a combination the vetting rules accept must count every
-increment, and one they refuse must say why, before anything starts.
+run the built-in ``counter`` workload (each task adds to the shared counter under its lock) and one
+small workload per slot kind (:mod:`futstrat.testing.slots`) under every registered strategy, the
+plugins' included: a combination the vetting rules accept must give the exact answer, and one they
+refuse must say why, before anything starts. A slot kind the backend does not claim in ``slot_kinds``
+must be refused. After every test, nothing the run made may be left in ``/dev/shm`` or running.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import ClassVar
 import pytest
 
 from futstrat.model import SharingRequest, SharingSpec
+from futstrat.shared_state import SLOT_KINDS
 from futstrat.testing.bounded import time_limit
 from futstrat.testing.counting import assert_counts_exactly_or_refuses
+from futstrat.testing.slots import assert_slot_kind_exact_or_refused, nothing_left_behind
 
 #: The strategy the start-method checks run under: a plain process pool with an initializer.
 START_METHOD_STRATEGY = "process"
@@ -53,6 +57,11 @@ class SharingContract:
     time_limit: ClassVar[float] = 60.0
     #: Strategies to count under; None means every registered one, other plugins' included.
     strategies: ClassVar[tuple[str, ...] | None] = None
+    #: Updates (or reads) each task of a slot workload makes.
+    slot_updates: ClassVar[int] = 200
+    #: How the ``/dev/shm`` names of the backend's blocks begin: any such name a test leaves is a leak
+    #: ("psm_" is what ``multiprocessing.shared_memory`` names a block it is given no name for).
+    shared_memory_prefixes: ClassVar[tuple[str, ...]] = ("futstrat_", "psm_")
 
     @pytest.fixture
     def sharing_spec(self) -> SharingSpec | str:
@@ -65,6 +74,11 @@ class SharingContract:
         with time_limit(self.time_limit, advice):
             yield
 
+    @pytest.fixture(autouse=True)
+    def _leaves_nothing_behind(self) -> Iterator[None]:
+        with nothing_left_behind(self.shared_memory_prefixes):
+            yield
+
     @pytest.fixture
     def sharing(self, sharing_spec: SharingSpec | str) -> SharingSpec:
         return resolve_sharing_spec(sharing_spec)
@@ -73,6 +87,8 @@ class SharingContract:
         if "strategy_name" in metafunc.fixturenames:
             chosen = getattr(metafunc.cls, "strategies", None)
             metafunc.parametrize("strategy_name", registered_strategy_names() if chosen is None else chosen)
+        if "slot_kind" in metafunc.fixturenames:
+            metafunc.parametrize("slot_kind", SLOT_KINDS)
 
     def count(self, sharing: SharingSpec, strategy: str, start_method: str | None = None) -> None:
         from futstrat.plugins import get_host
@@ -86,20 +102,38 @@ class SharingContract:
             timeout=self.time_limit,
         )
 
+    def use_slot(self, sharing: SharingSpec, strategy: str, kind: str, start_method: str | None = None) -> None:
+        from futstrat.plugins import get_host
+
+        assert_slot_kind_exact_or_refused(
+            get_host().registry.strategies.get(strategy),
+            sharing,
+            kind,
+            workers=self.workers,
+            updates=self.slot_updates,
+            start_method=start_method,
+            timeout=self.time_limit,
+        )
+
     # -- the spec ------------------------------------------------------------------------------------
     def test_spec_is_well_formed(self, sharing: SharingSpec) -> None:
         assert isinstance(sharing, SharingSpec), f"sharing_spec gave {sharing!r}, not a SharingSpec"
         assert sharing.open is None or callable(sharing.open), "open must be callable, or None to share nothing"
+        assert isinstance(sharing.slot_kinds, frozenset), "slot_kinds must be a frozenset of slot kinds"
+        unknown = sharing.slot_kinds - set(SLOT_KINDS)
+        assert not unknown, f"slot_kinds names kinds futstrat does not know: {sorted(unknown)}"
 
     def test_a_session_counts_under_its_lock_in_this_process(self, sharing: SharingSpec) -> None:
         if sharing.open is None:
             pytest.skip(f"{sharing.name} shares nothing (open=None)")
-        from futstrat.sharing import resolve
+        from futstrat.sharing import legacy_argument, resolve
 
         session = sharing.open(SharingRequest(start_method=None, parties=2, crosses_processes=False))
         try:
             assert session.final_value() == 0, "a new session's counter must start at 0"
-            shared = resolve(session.task_argument(False))
+            # A request without slots asks for the one counter: a backend that serves slots gives a
+            # SharedState with it as its "counter" attribute, one written before slots the SharedCounter.
+            shared = resolve(legacy_argument(session.task_argument(False), "counter"))
 
             def add(times: int) -> None:
                 shared.start_together()
@@ -127,3 +161,19 @@ class SharingContract:
         if sharing.open is None:
             pytest.skip(f"{sharing.name} shares nothing (open=None): no state has to reach a new process")
         self.count(sharing, START_METHOD_STRATEGY, start_method=method)
+
+    # -- every slot kind --------------------------------------------------------------------------
+    def test_slot_kind_is_exact_or_refused_with_a_reason(
+        self, sharing: SharingSpec, strategy_name: str, slot_kind: str
+    ) -> None:
+        self.use_slot(sharing, strategy_name, slot_kind)
+
+    @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+    def test_claimed_slot_kinds_are_exact_under_each_start_method(
+        self, sharing: SharingSpec, slot_kind: str, method: str
+    ) -> None:
+        if method not in multiprocessing.get_all_start_methods():
+            pytest.skip(f"this platform has no {method!r} start method")
+        if sharing.open is None or slot_kind not in sharing.slot_kinds:
+            pytest.skip(f"{sharing.name} does not claim {slot_kind} slots (refusal is tested above)")
+        self.use_slot(sharing, START_METHOD_STRATEGY, slot_kind, start_method=method)

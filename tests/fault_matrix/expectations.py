@@ -106,7 +106,7 @@ EXPECTED: dict[str, Outcome] = {
     "huge-result": _succeeded(),
 }
 
-#: Where tasks run in futstrat's own process and nothing is pickled (``crosses_processes`` false), a
+#: Where tasks run in futstrat's own process and nothing is pickled (``pickles_tasks`` false), a
 #: result that cannot be pickled is simply a result.
 EXPECTED_IN_PROCESS: dict[str, Outcome] = {**EXPECTED, "unpicklable-result": _succeeded()}
 

@@ -7,9 +7,9 @@ interpreter when their plugins are installed, as in tox's ``faults`` environment
 time to end, and that no process of the run's session is left afterwards.
 
 Kinds that end or copy the task's whole process run only on strategies whose workers are processes of
-their own. The interpreter strategy crosses an interpreter boundary (``crosses_processes``) but its
-workers are threads of futstrat's own process (``workers_in_this_process``), so those kinds are left out
-there too.
+their own (``crosses_processes``). The interpreter strategy pickles its tasks across an interpreter
+boundary (``pickles_tasks``) but its workers are threads of futstrat's own process, so those kinds are
+left out there too.
 
 Time: every case is a real run and several wait out a timeout, so a plugin's strategies get a
 representative subset of the kinds (``PLUGIN_KINDS``: one of each way to fail: an exception, a
@@ -161,7 +161,7 @@ def fail_with(problems: list[str], result: subprocess.CompletedProcess[str]) -> 
 
 @pytest.mark.parametrize(("spec", "kind"), fault_cases())
 def test_a_misbehaving_task_ends_the_run_as_promised(spec: StrategySpec, kind: str) -> None:
-    outcome = (EXPECTED if spec.crosses_processes else EXPECTED_IN_PROCESS)[kind]
+    outcome = (EXPECTED if spec.pickles_tasks else EXPECTED_IN_PROCESS)[kind]
     args = run_args(spec.name, kind, outcome.timeout)
     run = IsolatedRun(futstrat_command(*args), cwd=ROOT)
     result, elapsed = run.finish_within(outcome.ends_within + LIMIT_SLACK, f"futstrat {' '.join(args)}")

@@ -1,4 +1,4 @@
-"""The workloads of the seed article, registered through the same hook a third party uses."""
+"""The workloads of the seed article and the shared-state ones, registered through the same hook a third party uses."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 from futstrat.builtin.workloads.counter import CounterRaceWorkload, CounterWorkload
 from futstrat.builtin.workloads.deadlock import DeadlockWorkload
+from futstrat.builtin.workloads.histogram import HistogramRaceWorkload, HistogramWorkload
+from futstrat.builtin.workloads.lookup import LookupWorkload
 from futstrat.builtin.workloads.pi import PiWorkload
 from futstrat.builtin.workloads.sleep import SleepWorkload
 from futstrat.builtin.workloads.tiny import TinyTasksWorkload
+from futstrat.builtin.workloads.wordcount import WordCountWorkload
 from futstrat.hookspecs import hookimpl
 from futstrat.model import Workload
 
@@ -19,6 +22,10 @@ BUILTIN_WORKLOADS: tuple[Workload, ...] = (
     DeadlockWorkload(),
     SleepWorkload(),
     TinyTasksWorkload(),
+    HistogramWorkload(),
+    HistogramRaceWorkload(),
+    LookupWorkload(),
+    WordCountWorkload(),
 )
 
 

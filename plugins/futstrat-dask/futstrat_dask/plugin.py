@@ -78,7 +78,7 @@ def refusal_reason(combination: Combination) -> str | None:
     """Why a combination with dask in it cannot work, if it cannot."""
     strategy, sharing = combination.strategy, combination.sharing
     if strategy.name == DASK:
-        if sharing.needs_initializer:
+        if sharing.raw_shared_memory:
             return (
                 f"sharing {sharing.name!r} is raw shared memory, which does not cross machines: dask's workers"
                 f" may run anywhere the scheduler reaches; use --sharing {DASK}"

@@ -13,6 +13,7 @@ from futstrat import SharingSpec, StrategySpec, Workload
 from futstrat_example.executor import make_fresh_thread_executor
 from futstrat_example.primes import PrimesWorkload
 from futstrat_example.sharing import open_thread_lock
+from futstrat_example.thread_objects import open_thread_objects
 
 
 @futstrat.hookimpl
@@ -35,6 +36,15 @@ def futstrat_register_sharing(register: Callable[[SharingSpec], None]) -> None:
             description="a plain int and a threading.Lock, for the threads of one process",
             open=open_thread_lock,
             crosses_processes=False,
+        )
+    )
+    register(
+        SharingSpec(
+            name="thread-objects",
+            description="each slot as a plain object with a threading.Lock, for the threads of one process",
+            open=open_thread_objects,
+            crosses_processes=False,
+            slot_kinds=frozenset({"counter", "array", "mapping", "readonly"}),
         )
     )
 

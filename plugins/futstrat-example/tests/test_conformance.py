@@ -19,6 +19,12 @@ class TestThreadLockSharing(SharingContract):
         return "thread-lock"
 
 
+class TestThreadObjectsSharing(SharingContract):
+    @pytest.fixture
+    def sharing_spec(self):
+        return "thread-objects"
+
+
 class TestPrimesWorkload(WorkloadContract):
     @pytest.fixture
     def workload(self):

@@ -46,13 +46,13 @@ def make_interpreter_pool(config: ExecutorConfig) -> Executor:
 def interpreter_spec() -> StrategySpec:
     """The strategy as futstrat's vetting rules must see it.
 
-    ``crosses_processes`` is True although the tasks stay in this process: what the flag stands for
-    holds, since every task, argument and result is pickled across an interpreter boundary and nothing
-    in-process (a lock, a raw ``Value``) can be shared. ``supports_initializer`` is False because the
-    pool's initializer runs in each subinterpreter with pickled arguments, so it cannot hand over raw
-    shared memory, which is what futstrat uses an initializer for. Futures stay in the parent thread
-    that owns each interpreter, so tasks cannot wait on each other's futures. ``workers_in_this_process``
-    is True: a process a task starts is a child of futstrat's own process, which kills it after the run.
+    ``crosses_processes`` is False, since the tasks stay in this process, and ``pickles_tasks`` True,
+    since every task, argument and result is pickled across an interpreter boundary and nothing
+    in-process (a lock) can be shared. ``supports_initializer`` is True: the pool runs the initializer
+    in each subinterpreter first; ``carries_raw_shared_memory`` is False because it gets its arguments
+    pickled, so it cannot hand over raw shared memory. Futures stay in the parent thread that owns each
+    interpreter, so tasks cannot wait on each other's futures. ``workers_in_this_process`` is True: a
+    process a task starts is a child of futstrat's own process, which kills it after the run.
     """
     description = "a pool of subinterpreters, one GIL each, each driven by its own thread"
     reason = unavailable_reason()
@@ -62,9 +62,11 @@ def interpreter_spec() -> StrategySpec:
         name=STRATEGY,
         description=description,
         factory=make_interpreter_pool,
-        crosses_processes=True,
+        crosses_processes=False,
+        pickles_tasks=True,
         workers_in_this_process=True,
-        supports_initializer=False,
+        supports_initializer=True,
+        carries_raw_shared_memory=False,
         shares_futures=False,
         uses_start_method=False,
     )
@@ -80,7 +82,7 @@ def refusal_reason(combination: Combination) -> str | None:
     sharing = combination.sharing
     if sharing.open is None:
         return None
-    if sharing.needs_initializer:
+    if sharing.raw_shared_memory:
         return RAW_MEMORY_REASON.format(sharing=sharing.name)
     if not sharing.crosses_processes:
         return IN_PROCESS_REASON.format(sharing=sharing.name, strategy=combination.strategy.name)

@@ -33,8 +33,10 @@ def test_the_plugin_loads_cleanly_through_its_entry_point() -> None:
 def test_capabilities_are_stated_on_the_spec() -> None:
     spec = interpreter_spec_as_registered()
     assert spec.factory is plugin.make_interpreter_pool
-    assert spec.crosses_processes, "every task and result is pickled across an interpreter boundary"
-    assert not spec.supports_initializer, "an initializer cannot hand raw shared memory to a subinterpreter"
+    assert not spec.crosses_processes, "the tasks run in futstrat's own process"
+    assert spec.pickles_tasks, "every task and result is pickled across an interpreter boundary"
+    assert spec.supports_initializer, "the pool runs the initializer in each subinterpreter"
+    assert not spec.carries_raw_shared_memory, "an initializer cannot hand raw shared memory to a subinterpreter"
     assert not spec.shares_futures
     assert not spec.uses_start_method
     assert spec.concurrent

@@ -70,8 +70,10 @@ LOKY_STRATEGIES = (
         description="loky's reusable executor: workers started by loky's own method, a fresh pool for each run",
         factory=make_reused_loky,
         crosses_processes=True,
-        # The run's initializer (the task tracker, raw shared memory) travels to the fork+exec'd workers
-        # as they start, as under spawn; a run with one gets a pool of its own (see ReusedLokyExecutor).
+        # The run's initializer (the task tracker) travels to the fork+exec'd workers as they start, as
+        # under spawn; a run with one gets a pool of its own (see ReusedLokyExecutor). Raw shared memory
+        # made for the run's start method does not reach workers started loky's own way.
+        carries_raw_shared_memory=False,
         pickles_with_stdlib=False,
         # It declares no start method (start_methods=None): loky starts its workers its own way, and
         # futstrat itself refuses a --start-method for it.
@@ -84,7 +86,7 @@ def refusal_reason(combination: Combination) -> str | None:
     """Why loky cannot run this combination, if it cannot."""
     if combination.strategy.name != LOKY_REUSABLE:
         return None
-    if combination.sharing.needs_initializer:
+    if combination.sharing.raw_shared_memory:
         return (
             f"sharing {combination.sharing.name!r} hands raw shared memory and locks to the workers through the"
             f" pool's initializer, made for the run's start method; {LOKY_REUSABLE!r} has none (its workers are"
