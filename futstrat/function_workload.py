@@ -10,9 +10,9 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from typing import Any, overload
 
-from futstrat.model import NAME_PATTERN, Check, Param, PlanContext, SharedStateNeed, Task, TaskMap, Workload
+from futstrat.model import NAME_PATTERN, Check, Param, PlanContext, Task, TaskMap, Workload
 from futstrat.report.answer import brief
-from futstrat.shared_state import Slot, validated_slots
+from futstrat.shared_state import SharedStateNeed, Slot, validated_slots
 from futstrat.user_code import user_code
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 import attrs
 from attrs import field, frozen
 
-from futstrat.shared_state import Slot, legacy_slots
+from futstrat.shared_state import SharedStateNeed, Slot, legacy_slots
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -36,14 +36,6 @@ def _valid_name(instance: object, attribute: attrs.Attribute[str], value: str) -
 def _one_line(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value.strip() or "\n" in value:
         raise ValueError(f"{type(instance).__name__}.{attribute.name} must be one non-empty line")
-
-
-class SharedStateNeed(enum.Enum):
-    """How much a workload depends on state shared between its tasks."""
-
-    NONE = "none"  # results come back through futures only
-    OPTIONAL = "optional"  # works with shared state or, differently, without it
-    REQUIRED = "required"  # meaningless without shared state
 
 
 class Dispatch(enum.Enum):

@@ -8,6 +8,7 @@ the parent-side declarations; what a worker sees lives in :mod:`futstrat.sharing
 
 from __future__ import annotations
 
+import enum
 import keyword
 import pickle
 import sys
@@ -24,6 +25,14 @@ if TYPE_CHECKING:
 ARRAY_TYPECODES = ("b", "h", "i", "l", "q", "B", "H", "I", "L", "Q", "f", "d")
 #: Every slot kind, in the order ``futstrat list`` shows them.
 SLOT_KINDS = ("counter", "array", "mapping", "readonly")
+
+
+class SharedStateNeed(enum.Enum):
+    """How much a workload depends on state shared between its tasks."""
+
+    NONE = "none"  # results come back through futures only
+    OPTIONAL = "optional"  # works with shared state or, differently, without it
+    REQUIRED = "required"  # meaningless without shared state
 
 
 @frozen
@@ -113,8 +122,6 @@ def declared_slots(workload: Workload, params: abc.Mapping[str, Any], plan: Plan
 
 def is_legacy(workload: Workload, slots: abc.Mapping[str, Slot]) -> bool:
     """A workload that uses shared state and declares no slots: tasks get the SharedCounter itself."""
-    from futstrat.model import SharedStateNeed
-
     return not slots and workload.shared_state is not SharedStateNeed.NONE
 
 

@@ -65,15 +65,27 @@ def test_the_command_s_entry_point_imports_nothing_of_the_commands():
 
 # -- the command: each imports what it needs, not what the others do ------------------------------------
 
-#: What every command imports of the command line: the front door, its output helpers and its signals.
-FRONT_DOOR = {"futstrat.cli", "futstrat.cli.app", "futstrat.cli.output", "futstrat.cli.termination"}
+#: What every command imports of the command line: the front door, its output helpers and its signals,
+#: and the types of the values it reads.
+FRONT_DOOR = {
+    "futstrat.cli",
+    "futstrat.cli.app",
+    "futstrat.cli.output",
+    "futstrat.cli.termination",
+    "futstrat.cli.arguments",
+}
 
 #: Each command's own command-line modules: its module, and the one whose options it shares.
 COMMAND_MODULES = {
     "run": {"futstrat.cli.run_command"},
-    "compare": {"futstrat.cli.compare_command", "futstrat.cli.run_command", "futstrat.cli.sweep_command"},
-    "diff": {"futstrat.cli.diff_command"},
-    "claims": {"futstrat.cli.claims_command", "futstrat.cli.run_command"},
+    "compare": {
+        "futstrat.cli.compare_command",
+        "futstrat.cli.run_command",
+        "futstrat.cli.sweep_command",
+        "futstrat.cli.gates",
+    },
+    "diff": {"futstrat.cli.diff_command", "futstrat.cli.gates"},
+    "claims": {"futstrat.cli.claims_command"},
     "list": {"futstrat.cli.list_command"},
     "plugins": {"futstrat.cli.plugins_command"},
 }

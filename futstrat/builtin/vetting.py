@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from futstrat.hookspecs import hookimpl
-from futstrat.model import Combination, PlanContext, SharedStateNeed, SharingSpec, StrategySpec
-from futstrat.shared_state import SLOT_KINDS, slots_for
+from futstrat.model import Combination, PlanContext, SharingSpec, StrategySpec
+from futstrat.shared_state import SLOT_KINDS, SharedStateNeed, slots_for
 
 
 def refusal_reason(combination: Combination) -> str | None:

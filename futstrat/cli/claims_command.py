@@ -9,8 +9,8 @@ from typing import Any
 import attrs
 
 from futstrat.claims import CLAIMS, QUICK_SETTINGS, ClaimSettings, check_claims
+from futstrat.cli.arguments import file_name, positive_int
 from futstrat.cli.output import fail, keep_elsewhere_and_say
-from futstrat.cli.run_command import file_name, positive_int
 from futstrat.errors import UsageError
 from futstrat.measure.environment import collect_metadata
 from futstrat.numbers import parse_whole

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from futstrat.cli.arguments import file_name, positive_int, whole_number_at_least
 from futstrat.cli.gates import (
     add_gate_option,
     add_markdown_option,
@@ -20,14 +21,7 @@ from futstrat.cli.gates import (
     save_target,
 )
 from futstrat.cli.output import fail, inform, keep_elsewhere_and_say, warn
-from futstrat.cli.run_command import (
-    add_run_options,
-    file_name,
-    positive_int,
-    run_options_of,
-    strategy_options_of,
-    whole_number_at_least,
-)
+from futstrat.cli.run_command import add_run_options, run_options_of, strategy_options_of
 from futstrat.cli.sweep_command import add_sweep_options, plan_sweep_of, sweep_of, take_worker_counts
 from futstrat.cli.termination import EXIT_TERMINATED, sigterm_received
 from futstrat.errors import UsageError

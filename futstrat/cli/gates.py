@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from futstrat.cli.arguments import file_name
 from futstrat.cli.output import fail
-from futstrat.cli.run_command import file_name
 from futstrat.errors import UsageError
 from futstrat.report.diff import RunDiff
 from futstrat.report.files import check_writable

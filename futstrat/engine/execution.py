@@ -34,17 +34,9 @@ from futstrat.errors import (
     UnpicklableTaskError,
 )
 from futstrat.interrupts import UserInterrupt
-from futstrat.model import (
-    Check,
-    ExecutorConfig,
-    RunReport,
-    RunStatus,
-    SharedStateNeed,
-    Task,
-    Timings,
-    describe_call,
-)
+from futstrat.model import Check, ExecutorConfig, RunReport, RunStatus, Task, Timings, describe_call
 from futstrat.process_tree import NewChildren, describe_processes, end_process_groups
+from futstrat.shared_state import SharedStateNeed
 from futstrat.start_methods import process_context
 from futstrat.user_code import UserCodeError, last_user_frame, user_code, user_traceback
 

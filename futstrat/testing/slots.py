@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from futstrat.errors import RefusedError
-from futstrat.model import Check, Param, PlanContext, SharedStateNeed, SharingSpec, StrategySpec, Task, Workload
-from futstrat.shared_state import SLOT_KINDS, Array, Counter, ReadOnly, Slot
+from futstrat.model import Check, Param, PlanContext, SharingSpec, StrategySpec, Task, Workload
+from futstrat.shared_state import SLOT_KINDS, Array, Counter, ReadOnly, SharedStateNeed, Slot
 from futstrat.shared_state import Mapping as MappingSlot
 from futstrat.testing.counting import assert_explained, must_refuse
 

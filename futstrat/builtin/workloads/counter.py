@@ -7,7 +7,8 @@ from typing import Any
 
 from futstrat.builtin.tasks import count_locally, count_racing, count_under_lock
 from futstrat.engine.splitting import TASKS_PARAM, task_count
-from futstrat.model import Check, Param, PlanContext, SharedStateNeed, Task, Workload
+from futstrat.model import Check, Param, PlanContext, Task, Workload
+from futstrat.shared_state import SharedStateNeed
 
 INCREMENTS_PARAM = Param("increments", int, 10_000, "increments each task makes", minimum=1, maximum=100_000_000)
 

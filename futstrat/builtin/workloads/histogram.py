@@ -7,8 +7,8 @@ from typing import Any
 
 from futstrat.builtin.state_tasks import bin_locally, bin_racing, bin_under_lock
 from futstrat.engine.splitting import TASKS_PARAM, task_count
-from futstrat.model import Check, Param, PlanContext, SharedStateNeed, Task, Workload
-from futstrat.shared_state import Array, Counter, Slot
+from futstrat.model import Check, Param, PlanContext, Task, Workload
+from futstrat.shared_state import Array, Counter, SharedStateNeed, Slot
 
 SAMPLES_PARAM = Param("samples", int, 10_000, "pseudo-random numbers each task bins", minimum=1, maximum=100_000_000)
 BINS_PARAM = Param("bins", int, 16, "how many bins the histogram has", minimum=1, maximum=1_000_000)

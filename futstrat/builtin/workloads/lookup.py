@@ -21,8 +21,8 @@ from futstrat.builtin.state_tasks import (
     table_length,
 )
 from futstrat.engine.splitting import task_count
-from futstrat.model import Check, Param, PlanContext, SharedStateNeed, Task, Workload
-from futstrat.shared_state import ReadOnly, Slot
+from futstrat.model import Check, Param, PlanContext, Task, Workload
+from futstrat.shared_state import ReadOnly, SharedStateNeed, Slot
 
 #: Tasks per worker by default: enough that sending the table with each task shows.
 TASKS_PER_WORKER = 8

@@ -7,9 +7,9 @@ from typing import Any
 
 from futstrat.builtin.state_tasks import count_words_into_mapping, count_words_locally
 from futstrat.engine.splitting import TASKS_PARAM, task_count
-from futstrat.model import Check, Param, PlanContext, SharedStateNeed, Task, Workload
+from futstrat.model import Check, Param, PlanContext, Task, Workload
 from futstrat.shared_state import Mapping as MappingSlot
-from futstrat.shared_state import Slot
+from futstrat.shared_state import SharedStateNeed, Slot
 
 WORDS_PARAM = Param("words", int, 20_000, "words of generated text each task counts", minimum=1, maximum=100_000_000)
 
