@@ -101,7 +101,14 @@ def test_a_session_opened_before_the_executor_failed_to_start_is_closed() -> Non
 def test_an_opened_run_is_one_frozen_value() -> None:
     from futstrat.engine.execution import OpenedRun
 
-    assert {field.name for field in attrs.fields(OpenedRun)} == {"executor", "session", "extra", "board", "tracker"}
+    assert {field.name for field in attrs.fields(OpenedRun)} == {
+        "executor",
+        "session",
+        "extra",
+        "board",
+        "tracker",
+        "final_shared",
+    }
     opened = OpenedRun(executor=None, session=None, extra=None, board=None, tracker=None)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         opened.executor = object()  # type: ignore[misc]

@@ -8,6 +8,7 @@ import collections
 import json
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -301,4 +302,5 @@ def test_a_task_that_raises_in_this_process_keeps_its_traceback(strategy):
     assert report.traceback is not None
     assert 'squares.py", line' in report.traceback
     assert "in raise_value_error" in report.traceback
-    assert report.traceback.endswith("ValueError: item 0 is not welcome")
+    # Every item fails; with two threads, whichever fails first ends the run.
+    assert re.search(r"ValueError: item [01] is not welcome$", report.traceback), report.traceback
