@@ -37,6 +37,7 @@ import cloudpickle
 
 from futstrat import FutstratError
 from futstrat_dask.connecting import check_scheduler_answers
+from futstrat_dask.scattered import ScatteredReadOnly, fill_read_only, scatter_read_only
 
 T = TypeVar("T")
 
@@ -169,8 +170,10 @@ def run_and_pack(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str
 
     dask keeps a result in the worker's memory and pickles it only when the client asks for it; a
     result that cannot be pickled then fails outside any task, and the future never ends. Pickled
-    here, the failure is this task's own exception.
+    here, the failure is this task's own exception. Read-only shared data, scattered by the parent,
+    takes the place of its key first.
     """
+    fill_read_only((fn, *args, *kwargs.values()))
     result = fn(*args, **kwargs)
     try:
         packed: bytes = cloudpickle.dumps(result)
@@ -247,11 +250,18 @@ class DaskExecutor(Executor):
         self._shutdown = False
         self._closer: threading.Thread | None = None
         self._closed = False
+        #: Read-only shared data this executor scattered: let go before the cluster closes, or the
+        #: scheduler logs the loss of scattered data as an error when the workers leave.
+        self._scattered: set[ScatteredReadOnly] = set()
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        scattered = scatter_read_only(self._client, (fn, *args, *kwargs.values()))
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
+            self._scattered.update(scattered)
             task = self._client.submit(run_and_pack, fn, args, kwargs, pure=False)
             outer: Future[T] = Future()
             self._outstanding.add(outer)
@@ -312,6 +322,11 @@ class DaskExecutor(Executor):
             if self._closed:
                 return
             self._closed = True
+            scattered, self._scattered = self._scattered, set()
+        if not stop_workers_now:  # stopping now does not wait on the scheduler for anything
+            for slot in scattered:
+                with contextlib.suppress(Exception):  # closing goes on regardless
+                    slot.forget(self._client)
         try:
             self._client.close(timeout=CLOSE_SECONDS)
         finally:

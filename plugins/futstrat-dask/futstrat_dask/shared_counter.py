@@ -1,10 +1,14 @@
-"""The ``dask`` sharing backend: a counter, its lock and a start line kept by the dask scheduler.
+"""The ``dask`` sharing backend: counters, arrays and their locks kept by the dask scheduler, and
+read-only data scattered to the workers.
 
-The parts are dask.distributed's own coordination primitives: a ``Variable`` holds the count, a
-``Lock`` guards it and an ``Event`` with an arrival count makes the start line. Each part travels with
-a task as nothing but its name and finds the scheduler again inside the worker (dask looks up the
-worker's client), so the state reaches every worker of a cluster, on any machine, and needs no pool
-initializer. The price is a round trip to the scheduler for each step: a locked increment takes four.
+The parts are dask.distributed's own coordination primitives: a ``Variable`` holds a count (one per
+cell of an array), a ``Lock`` guards it and an ``Event`` with an arrival count makes the start line.
+Each part travels with a task as nothing but its name and finds the scheduler again inside the worker
+(dask looks up the worker's client), so the state reaches every worker of a cluster, on any machine,
+and needs no pool initializer. The price is a round trip to the scheduler for each step: a locked
+increment takes four. Read-only data goes out once with ``client.scatter`` (see
+:mod:`futstrat_dask.scattered`). Dask keeps no dict that many tasks can write to, so mapping slots are
+refused (see :data:`MAPPING_REASON`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from futstrat import SharedCounter, SharingRequest
+from futstrat import Array, Counter, ReadOnly, SharedArray, SharedCounter, SharedMapping, SharedState, SharingRequest
 from futstrat_dask.connecting import check_scheduler_answers, recently_silent
+from futstrat_dask.scattered import ScatteredReadOnly
 
 #: How long a task waits on the scheduler for the lock before the run is treated as stuck.
 LOCK_WAIT_SECONDS = 120.0
@@ -25,6 +30,14 @@ TIDY_SECONDS = 5.0
 #: ``tcp://HOST:PORT`` of a running dask scheduler, when the ``address`` option is not given; without
 #: either, each run starts a local cluster.
 ADDRESS_ENV = "FUTSTRAT_DASK_ADDRESS"
+#: The slot kinds the backend serves.
+SLOT_KINDS = frozenset({"counter", "array", "readonly"})
+#: Why a mapping slot is refused.
+MAPPING_REASON = (
+    "dask keeps no dict that many tasks can write to: a dask Variable holds one value, so every write"
+    " would send the whole dict to the scheduler and back, and writes by tasks that do not hold the"
+    " lock would overwrite each other"
+)
 
 #: The scheduler the ``dask`` strategy last connected to in this process (None: a local cluster), so
 #: that tidying up after a run reaches the same one, whether it came from the option or the environment.
@@ -37,15 +50,17 @@ def remember_address(address: str | None) -> None:
 
 
 class SchedulerCell:
-    """The count, in a ``distributed.Variable``; pickles as its name.
+    """A count (or one cell of an array), in a ``distributed.Variable``; pickles as its name.
 
     A ``Variable`` that was never set makes ``get`` wait (or fail, and the scheduler log an error), so
     an ``Event`` beside it says whether a value exists yet; until it does, the count is 0. Whoever sets
     the value sets the event after it, so a reader under the lock always sees the latest value.
+    ``number`` is ``int``, or ``float`` for the cells of an array of typecode "f" or "d".
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, number: type[int] | type[float] = int) -> None:
         self.name = name
+        self.number = number
         self._variable: Any = None
         self._exists: Any = None
         self._known_to_exist = False
@@ -59,17 +74,17 @@ class SchedulerCell:
         return self._variable
 
     @property
-    def value(self) -> int:
+    def value(self) -> Any:
         variable = self._resolve()
         if not self._known_to_exist:
             if not self._exists.is_set():
-                return 0
+                return self.number(0)
             self._known_to_exist = True
-        return int(variable.get())
+        return self.number(variable.get())
 
     @value.setter
-    def value(self, new: int) -> None:
-        self._resolve().set(int(new))
+    def value(self, new: Any) -> None:
+        self._resolve().set(self.number(new))
         if not self._known_to_exist:
             self._exists.set()
             self._known_to_exist = True
@@ -82,7 +97,39 @@ class SchedulerCell:
         Event(f"{self.name}-exists", client=client).clear()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (SchedulerCell, (self.name,))
+        if self.number is int:
+            return (SchedulerCell, (self.name,))
+        return (SchedulerCell, (self.name, self.number))
+
+
+class SchedulerCells:
+    """The cells of an array, one ``SchedulerCell`` each, so that a write to one never touches another;
+    pickles as its name, length and number type."""
+
+    def __init__(self, name: str, length: int, number: type[int] | type[float] = int) -> None:
+        self.name = name
+        self.length = length
+        self.number = number
+        self._cells = [SchedulerCell(f"{name}-{index}", number) for index in range(length)]
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [cell.value for cell in self._cells[index]]
+        return self._cells[index].value
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        self._cells[index].value = value
+
+    def forget(self, client: Any) -> None:
+        """Remove every cell from the scheduler, through ``client``."""
+        for cell in self._cells:
+            _quietly(cell.forget, client)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SchedulerCells, (self.name, self.length, self.number))
 
 
 class SchedulerLock:
@@ -156,29 +203,60 @@ class SchedulerStartLine:
         return (SchedulerStartLine, (self.name, self.parties))
 
 
-class SchedulerCounterSession:
+class SchedulerStateSession:
     """The shared state of one run, named uniquely so that runs on one long-lived cluster never meet.
 
-    Nothing is created when the session opens: the cluster may not exist yet (the strategy starts it
-    after the sharing backend opens), and dask creates each primitive on its first use by name. The
-    final value is read through this process's current dask client, the one the strategy connected.
+    Nothing is created on the scheduler when the session opens: the cluster may not exist yet (the
+    strategy starts it after the sharing backend opens), and dask creates each primitive on its first
+    use by name; read-only data is scattered when its first task is sent, through the client the
+    strategy connected. Final values are read through this process's current dask client, that one.
     """
 
     def __init__(self, request: SharingRequest) -> None:
         prefix = f"futstrat-{uuid.uuid4().hex}"
-        self._cell = SchedulerCell(f"{prefix}-count")
-        self._lock = SchedulerLock(f"{prefix}-lock")
-        self._start_line = SchedulerStartLine(f"{prefix}-start", request.parties)
-        self._counter = SharedCounter(self._cell, self._lock, self._start_line)
+        self._parts: list[Any] = []
+        slots: dict[str, Any] = {}
+        for name, slot in request.slots.items():
+            if isinstance(slot, Counter):
+                cell = SchedulerCell(f"{prefix}-{name}-count")
+                lock = SchedulerLock(f"{prefix}-{name}-lock")
+                start_line = SchedulerStartLine(f"{prefix}-{name}-start", request.parties)
+                self._parts += [cell, lock, start_line]
+                slots[name] = SharedCounter(cell, lock, start_line)
+            elif isinstance(slot, Array):
+                number = float if slot.typecode in "fd" else int
+                cells = SchedulerCells(f"{prefix}-{name}-cells", slot.length, number)
+                lock = SchedulerLock(f"{prefix}-{name}-lock")
+                self._parts += [cells, lock]
+                slots[name] = SharedArray(cells, lock)
+            elif isinstance(slot, ReadOnly):
+                scattered = ScatteredReadOnly(slot.data, f"{prefix}-{name}-data")
+                self._parts.append(scattered)
+                slots[name] = scattered if request.crosses_processes else scattered.here()
+            else:
+                raise ValueError(f"sharing 'dask' cannot serve {slot.kind} slot {name!r}: {MAPPING_REASON}")
+        self._state = SharedState(slots)
 
     def worker_initializer(self) -> None:
         return None
 
-    def task_argument(self, crosses_processes: bool) -> SharedCounter:
-        return self._counter
+    def task_argument(self, crosses_processes: bool) -> SharedState:
+        return self._state
 
     def final_value(self) -> int:
-        return self._cell.value
+        """The first counter slot's value (0 without one): what a legacy counter workload reads."""
+        return next((int(slot.value) for slot in vars(self._state).values() if isinstance(slot, SharedCounter)), 0)
+
+    def final_state(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, slot in vars(self._state).items():
+            if isinstance(slot, SharedCounter):
+                values[name] = int(slot.value)
+            elif isinstance(slot, SharedArray):
+                values[name] = slot.tolist()
+            elif isinstance(slot, SharedMapping):  # pragma: no cover - refused when the session opens
+                values[name] = slot.to_dict()
+        return values
 
     def close(self) -> None:
         """Remove this run's state from the scheduler, if one can still be reached.
@@ -188,8 +266,12 @@ class SchedulerCounterSession:
         """
         with _client_for_tidying() as client:
             if client is not None:
-                for part in (self._cell, self._lock, self._start_line):
+                for part in self._parts:
                     _quietly(part.forget, client)
+
+
+#: The session's name before it served slots.
+SchedulerCounterSession = SchedulerStateSession
 
 
 def _quietly(forget: Callable[[Any], None], client: Any) -> None:
@@ -226,5 +308,9 @@ def _client_for_tidying() -> Iterator[Any]:
         yield client
 
 
-def open_scheduler_counter(request: SharingRequest) -> SchedulerCounterSession:
-    return SchedulerCounterSession(request)
+def open_scheduler_state(request: SharingRequest) -> SchedulerStateSession:
+    return SchedulerStateSession(request)
+
+
+#: The opener's name before the backend served slots.
+open_scheduler_counter = open_scheduler_state

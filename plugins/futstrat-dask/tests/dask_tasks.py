@@ -34,6 +34,25 @@ def add_under_lock(times: int, shared: SharedCounter) -> int:
     return times
 
 
+def add_to_bins(bins: Any, times: int) -> int:
+    """Spreads ``times`` additions over the cells of a shared array, each under its lock."""
+    for step in range(times):
+        bins.add(step % len(bins), 1)
+    return times
+
+
+def read_scaled_sum(shared: Any) -> float:
+    """Reads a shared state's read-only table and settings as a task in a worker does."""
+    from futstrat_dask.scattered import fill_read_only
+
+    fill_read_only([shared])
+    state = shared
+    table = state.table
+    if not table.readonly or table.format != "d":
+        raise AssertionError(f"the table reached the worker changed: {table!r}")
+    return float(sum(table) * state.settings["scale"])
+
+
 def arrive(start_line: Any, timeout: float) -> bool:
     """Wait at the start line; returns whether everyone came in time."""
     return bool(start_line.wait(timeout))

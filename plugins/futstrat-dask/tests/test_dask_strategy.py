@@ -134,3 +134,14 @@ def test_the_command_line_counts_exactly_on_a_local_cluster():
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "100 of 100 increments counted" in completed.stdout
+
+
+def test_the_shared_state_workloads_are_exact_with_dask_sharing(no_process_left_behind, caplog):
+    small = {"mb": 1, "reads": 2000}
+    lookup = futstrat.run("lookup", "dask", sharing="dask", workers=2, params=small, timeout=RUN_TIMEOUT)
+    assert lookup.ok, lookup.error or lookup.check
+    small = {"samples": 300}
+    histogram = futstrat.run("histogram", "dask", sharing="dask", workers=2, params=small, timeout=RUN_TIMEOUT)
+    assert histogram.ok, histogram.error or histogram.check
+    # The scattered table is let go before the cluster closes, so the scheduler has no loss to report.
+    assert "lose scattered data" not in caplog.text

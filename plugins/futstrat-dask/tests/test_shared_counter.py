@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+import array
+import asyncio
 import pickle
 
 import pytest
-from dask_tasks import add_to_cell, arrive
+from dask_tasks import add_to_bins, add_to_cell, arrive, read_scaled_sum
+from distributed import Variable
+from futstrat_dask.scattered import scatter_read_only
 from futstrat_dask.shared_counter import (
     SchedulerCell,
+    SchedulerCells,
     SchedulerLock,
     SchedulerStartLine,
     open_scheduler_counter,
+    open_scheduler_state,
 )
 
-from futstrat import SharedCounter, SharingRequest
+from futstrat import (
+    Array,
+    Counter,
+    Mapping,
+    ReadOnly,
+    RefusedError,
+    SharedArray,
+    SharedCounter,
+    SharedState,
+    SharingRequest,
+    plan_run,
+)
 
 RESULT_SECONDS = 60
 
 
 @pytest.mark.parametrize(
-    "part", [SchedulerCell("c"), SchedulerLock("l"), SchedulerStartLine("s", 3)], ids=lambda p: type(p).__name__
+    "part",
+    [SchedulerCell("c"), SchedulerCells("a", 50, float), SchedulerLock("l"), SchedulerStartLine("s", 3)],
+    ids=lambda p: type(p).__name__,
 )
 def test_each_part_travels_as_its_name_alone(part):
     copy = pickle.loads(pickle.dumps(part))
@@ -59,7 +78,9 @@ def test_the_start_line_gives_up_when_a_party_never_comes(dask_client):
 def test_the_session_hands_tasks_a_shared_counter_and_reads_the_final_value(dask_client):
     session = open_scheduler_counter(SharingRequest(start_method=None, parties=2, crosses_processes=True))
     assert session.worker_initializer() is None
-    counter = session.task_argument(True)
+    state = session.task_argument(True)
+    assert isinstance(state, SharedState)
+    counter = state.counter  # a request without slots asks for the one counter
     assert isinstance(counter, SharedCounter)
     counter.value = 7
     assert session.final_value() == 7
@@ -71,6 +92,67 @@ def test_the_session_hands_tasks_a_shared_counter_and_reads_the_final_value(dask
 def test_two_sessions_never_share_state(dask_client):
     request = SharingRequest(start_method=None, parties=1, crosses_processes=True)
     first, second = open_scheduler_counter(request), open_scheduler_counter(request)
-    first.task_argument(True).value = 3
+    first.task_argument(True).counter.value = 3
     assert second.final_value() == 0
     assert first.final_value() == 3
+
+
+def test_array_cells_start_at_zero_and_keep_their_number_type(dask_client):
+    cells = SchedulerCells("futstrat-test-cells", 3, float)
+    assert cells[:] == [0.0, 0.0, 0.0]
+    cells[1] = 2.5
+    assert pickle.loads(pickle.dumps(cells))[1] == 2.5
+    assert isinstance(cells[0], float)
+    cells.forget(dask_client)
+
+
+def test_array_updates_from_two_workers_are_exact_under_the_lock(dask_client):
+    request = SharingRequest(None, 2, True, {"bins": Array("q", 3)})
+    session = open_scheduler_state(request)
+    try:
+        bins = session.task_argument(True).bins
+        assert isinstance(bins, SharedArray)
+        futures = dask_client.map(add_to_bins, [bins, bins], [30, 30], pure=False)
+        assert dask_client.gather(futures) == [30, 30]
+        assert session.final_state() == {"bins": [20, 20, 20]}
+    finally:
+        session.close()
+
+
+def test_read_only_data_is_scattered_once_and_read_in_the_workers(dask_client):
+    table = array.array("d", (float(k) for k in range(1000)))
+    request = SharingRequest(None, 2, True, {"table": ReadOnly(table), "settings": ReadOnly({"scale": 2})})
+    session = open_scheduler_state(request)
+    try:
+        state = session.task_argument(True)
+        with pytest.raises(RuntimeError, match="scatters it to the cluster"):
+            pickle.dumps(state)  # only the strategy sends it, once scattered
+        scatter_read_only(dask_client, [state])
+        futures = dask_client.map(read_scaled_sum, [state, state], pure=False)
+        assert dask_client.gather(futures) == [2 * sum(table)] * 2
+        assert len(pickle.dumps(state)) < 1000  # the slot travels as its key, not as the data
+        assert session.final_state() == {}
+        session.close()
+        with pytest.raises(asyncio.TimeoutError):  # closing let the cluster drop the data
+            Variable(state.table.name).get(timeout=1)
+    finally:
+        session.close()
+
+
+def test_read_only_data_stays_in_this_process_for_tasks_that_are_not_pickled():
+    session = open_scheduler_state(SharingRequest(None, 1, False, {"blob": ReadOnly(b"abc")}))
+    blob = session.task_argument(False).blob
+    assert blob.readonly
+    assert bytes(blob) == b"abc"
+
+
+def test_a_mapping_slot_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="dask keeps no dict"):
+        open_scheduler_state(SharingRequest(None, 1, True, {"counts": Mapping(), "hits": Counter()}))
+
+
+def test_a_workload_with_a_mapping_slot_is_refused_before_anything_starts():
+    with pytest.raises(RefusedError) as refused:
+        plan_run("wordcount", "dask", sharing="dask", workers=2)
+    assert "dask keeps no dict that many tasks can write to" in str(refused.value)
+    assert "mapping slot 'counts'" in str(refused.value)

@@ -16,13 +16,21 @@ from futstrat_interpreters.executor import SubinterpreterPoolExecutor
 from futstrat_interpreters.support import unavailable_reason
 
 STRATEGY = "interpreter"
+#: futstrat's built-in backend of ``multiprocessing.shared_memory`` blocks.
+SHM = "shm"
 #: futstrat's packages import their whole API in ``__init__``; a worker needs only its task's modules.
 DEFERRED_PACKAGES = ("futstrat",)
 
 RAW_MEMORY_REASON = (
     "sharing {sharing!r} is raw shared memory, which reaches another interpreter only by inheritance"
-    " when a process starts; a subinterpreter receives everything by pickle, and a raw"
-    " multiprocessing.Value refuses to be pickled: use sharing 'manager' or 'none'"
+    " when a process starts; a subinterpreter receives everything by pickle, and raw multiprocessing"
+    " memory (RawValue, RawArray) refuses to be pickled: use sharing 'manager' (every slot kind) or 'none'"
+)
+SHM_REASON = (
+    "sharing {sharing!r} is raw shared memory guarded by multiprocessing locks: a subinterpreter could"
+    " attach its shared_memory blocks by name, but the locks reach only a process started from this one"
+    " (they refuse to be pickled into an interpreter), and futstrat hands the blocks only to pools whose"
+    " workers inherit them: use sharing 'manager' (every slot kind) or 'none'"
 )
 IN_PROCESS_REASON = (
     "sharing {sharing!r} only works inside one interpreter, and {strategy!r} runs each task in a"
@@ -73,7 +81,13 @@ def interpreter_spec() -> StrategySpec:
 
 
 def refusal_reason(combination: Combination) -> str | None:
-    """Why this strategy cannot run the combination, or None; other strategies are not judged here."""
+    """Why this strategy cannot run the combination, or None; other strategies are not judged here.
+
+    What reaches a subinterpreter is what pickles: Manager proxies serve every slot kind (counter,
+    array, mapping, read-only data), each interpreter rebuilding them with the parent's key. Raw
+    multiprocessing memory and the ``shm`` backend's locks cross only into a process started from
+    this one, and a ``threading.Lock`` not even that: those backends are refused with the reason.
+    """
     if combination.strategy.factory is not make_interpreter_pool:
         return None
     reason = unavailable_reason()
@@ -83,7 +97,8 @@ def refusal_reason(combination: Combination) -> str | None:
     if sharing.open is None:
         return None
     if sharing.raw_shared_memory:
-        return RAW_MEMORY_REASON.format(sharing=sharing.name)
+        reason = SHM_REASON if sharing.name == SHM else RAW_MEMORY_REASON
+        return reason.format(sharing=sharing.name)
     if not sharing.crosses_processes:
         return IN_PROCESS_REASON.format(sharing=sharing.name, strategy=combination.strategy.name)
     return None

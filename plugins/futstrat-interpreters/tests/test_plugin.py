@@ -67,7 +67,16 @@ def test_raw_shared_memory_is_refused_with_the_reason() -> None:
     reason = plugin.refusal_reason(combination("value"))
     assert reason is not None
     assert "raw shared memory" in reason
-    assert "use sharing 'manager' or 'none'" in reason
+    assert "use sharing 'manager' (every slot kind) or 'none'" in reason
+
+
+@needs_interpreters
+def test_shared_memory_blocks_are_refused_for_their_locks() -> None:
+    reason = plugin.refusal_reason(combination("shm", workload="histogram"))
+    assert reason is not None
+    assert "multiprocessing locks" in reason
+    assert "refuse to be pickled into an interpreter" in reason
+    assert "use sharing 'manager' (every slot kind) or 'none'" in reason
 
 
 @needs_interpreters

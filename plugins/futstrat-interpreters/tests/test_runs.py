@@ -10,7 +10,11 @@ import pytest
 from conftest import needs_interpreters
 
 import futstrat
+from futstrat.plugins import get_host
 from futstrat.runner import execute, plan_run
+from futstrat.shared_state import SLOT_KINDS
+from futstrat.testing.bounded import time_limit
+from futstrat.testing.slots import assert_slot_kind_exact_or_refused, nothing_left_behind, slot_workload
 
 TIMEOUT = 60.0
 
@@ -57,6 +61,42 @@ def test_manager_proxies_authenticate_whatever_started_the_manager() -> None:
 def test_counter_prefers_a_backend_that_works() -> None:
     plan = plan_run("counter", "interpreter", workers=2, params={"increments": 10})
     assert plan.sharing.name == "manager", "'value' comes first for the counter, but it is refused here"
+
+
+@needs_interpreters
+@pytest.mark.parametrize("sharing", ["manager", "value", "shm", "none"])
+@pytest.mark.parametrize("kind", SLOT_KINDS)
+def test_each_slot_kind_is_exact_or_refused_with_the_reason(sharing: str, kind: str) -> None:
+    """Manager proxies serve every slot kind inside subinterpreters; the rest are refused, saying why."""
+    host = get_host()
+    with time_limit(120, "a slot workload hangs inside subinterpreters"), nothing_left_behind(("futstrat_", "psm_")):
+        assert_slot_kind_exact_or_refused(
+            host.registry.strategies.get("interpreter"),
+            host.registry.sharing.get(sharing),
+            kind,
+            workers=2,
+            updates=100,
+            start_method=None,
+            timeout=120,
+        )
+    if sharing == "manager":
+        assert plan_run(slot_workload(kind), "interpreter", sharing=sharing, workers=2).sharing.name == "manager"
+
+
+@pytest.mark.parametrize("workload", ["histogram", "lookup", "wordcount"])
+@needs_interpreters
+def test_the_shared_state_workloads_run_with_manager_proxies(workload: str) -> None:
+    params = {"mb": 1, "reads": 2000} if workload == "lookup" else {}
+    report = execute(plan_run(workload, "interpreter", sharing="manager", workers=2, params=params))
+    assert report.ok, report.error or report.check
+
+
+@needs_interpreters
+@pytest.mark.parametrize("sharing", ["value", "shm"])
+def test_raw_memory_backends_are_refused_for_every_shared_state_workload(sharing: str) -> None:
+    for workload in ("histogram", "lookup", "counter"):
+        with pytest.raises(futstrat.RefusedError, match="use sharing 'manager' \\(every slot kind\\) or 'none'"):
+            plan_run(workload, "interpreter", sharing=sharing, workers=2)
 
 
 @needs_interpreters
