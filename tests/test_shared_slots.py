@@ -90,7 +90,7 @@ def test_a_backend_written_before_slots_serves_the_counter_only():
     with pytest.raises(RefusedError) as refused:
         futstrat.plan_run(slot_workload("array"), "thread", sharing=legacy, workers=2)
     assert refused.value.reasons[0].startswith(
-        "sharing 'old-style' serves counter slots only: 'slot-array' needs a array slot 'bins'; use --sharing"
+        "sharing 'old-style' serves counter slots only: 'slot-array' needs an array slot 'bins'; use --sharing"
     )
 
 

@@ -82,7 +82,8 @@ def slot_refusal(combination: Combination) -> str | None:
             served = ", ".join(kind for kind in SLOT_KINDS if kind in sharing.slot_kinds) or "no"
             why = _CANNOT_SERVE.get(slot.kind, "") if sharing.raw_shared_memory else ""
             reason = f"sharing {sharing.name!r} {why or f'serves {served} slots only'}:"
-            reason += f" {workload.name!r} needs a {slot.kind} slot {name!r}"
+            article = "an" if slot.kind[0] in "aeiou" else "a"
+            reason += f" {workload.name!r} needs {article} {slot.kind} slot {name!r}"
             others = _backends_serving(frozenset(s.kind for s in slots.values()), sharing)
             return reason + (f"; use --sharing {others[0]}" if others else "")
     return None
