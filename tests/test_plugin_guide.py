@@ -68,7 +68,13 @@ def test_the_guide_quotes_every_file_of_the_example_that_a_plugin_needs():
         assert f"plugins/futstrat-example/{needed}" in quoted
 
 
-@pytest.mark.parametrize(("path", "excerpt"), QUOTED.findall(GUIDE), ids=lambda value: str(hash(value)))
+EXCERPTS = QUOTED.findall(GUIDE)
+
+
+# Ids that are the same in every process (pytest-xdist's workers must collect the same tests).
+@pytest.mark.parametrize(
+    ("path", "excerpt"), EXCERPTS, ids=[f"{path.rsplit('/', 1)[-1]}-{n}" for n, (path, _) in enumerate(EXCERPTS)]
+)
 def test_each_excerpt_is_word_for_word_in_the_example(path, excerpt):
     source = (ROOT / path).read_text(encoding="utf-8")
     assert excerpt.strip("\n") in source, f"the guide's excerpt of {path} no longer matches the file"
