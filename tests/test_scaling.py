@@ -363,3 +363,13 @@ def test_scale_size_on_a_workload_without_a_size_is_one_line_and_exit_2(capsys):
     assert code == 2
     assert "--scale-size needs a workload with a whole-number size parameter" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_diagnosis_names_each_worker_count_of_a_sweep():
+    from futstrat.measure.diagnosis import Finding, sentence
+
+    findings = [Finding("process", "none", "start-up-bound", "start-up takes 37% of its total time", {})]
+    assert sentence(findings) == "process: start-up takes 37% of its total time"
+    assert sentence(findings, "process x2") == "process x2: start-up takes 37% of its total time"
+    shared = [Finding("process", "shm", "start-up-bound", "start-up takes most", {})]
+    assert sentence(shared, "process x4") == "process x4 (sharing shm): start-up takes most"

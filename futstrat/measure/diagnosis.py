@@ -429,12 +429,14 @@ def _size(value: float | None) -> str:
     return f"{value:.0f} bytes"
 
 
-def sentence(findings: Sequence[Finding]) -> str:
-    """A combination's findings as one line: ``thread: ...; ...``."""
+def sentence(findings: Sequence[Finding], strategy: str | None = None) -> str:
+    """A combination's findings as one line: ``thread: ...; ...``. ``strategy`` names it when the
+    strategy's name alone does not (``process x2`` in a sweep of worker counts)."""
     if not findings:
         return ""
     first = findings[0]
-    name = first.strategy if first.sharing in (None, "none") else f"{first.strategy} (sharing {first.sharing})"
+    shown = strategy or first.strategy
+    name = shown if first.sharing in (None, "none") else f"{shown} (sharing {first.sharing})"
     return f"{name}: " + "; ".join(f.text for f in findings)
 
 

@@ -174,7 +174,9 @@ def ranking_verdict(comparison: Comparison) -> str:
 
 def diagnosis_lines(comparison: Comparison) -> list[str]:
     """Why each ranked combination came out as it did, fastest first: one line each, figures named."""
-    return [sentence(result.findings) for result in comparison.ranked if result.findings]
+    return [
+        sentence(result.findings, strategy_name(result.contender)) for result in comparison.ranked if result.findings
+    ]
 
 
 def render_diagnosis(comparison: Comparison) -> str:
