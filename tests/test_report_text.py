@@ -150,3 +150,20 @@ def test_when_nothing_is_significantly_slower_there_is_no_winner():
         "no clear winner: the lowest median is serial (sharing none)'s, and no other combination is"
         " significantly slower"
     )
+
+
+def test_a_tie_names_the_sharing_where_one_strategy_appears_with_several():
+    from types import SimpleNamespace
+
+    from futstrat.measure.contenders import Contender
+    from futstrat.report.comparison_view import _with_sharing
+
+    thread_value = Contender("lookup", "thread", "value", None)
+    thread_shm = Contender("lookup", "thread", "shm", None)
+    process_shm = Contender("lookup", "process", "shm", None)
+    tied = [SimpleNamespace(contender=c) for c in (thread_value, thread_shm, process_shm)]
+    assert [_with_sharing(r.contender, tied) for r in tied] == [  # type: ignore[arg-type]
+        "thread (sharing value)",
+        "thread (sharing shm)",
+        "process",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from futstrat.measure.analysis import BASELINE_STRATEGY, FIGURE_NAMES, FIGURES, Comparison, ContenderResult
 from futstrat.measure.contenders import Contender
@@ -168,8 +169,16 @@ def ranking_verdict(comparison: Comparison) -> str:
     elif not any(r.contender.strategy == BASELINE_STRATEGY for r in comparison.ranked):
         sentence += " (serial was not measured, so there is no speed-up to give: add it to --strategies)"
     if tied:
-        sentence += "; not significantly slower: " + ", ".join(strategy_name(r.contender) for r in tied)
+        sentence += "; not significantly slower: " + ", ".join(_with_sharing(r.contender, tied) for r in tied)
     return sentence
+
+
+def _with_sharing(contender: Contender, among: Sequence[ContenderResult]) -> str:
+    """The strategy's name, with its sharing backend where the same strategy appears with several."""
+    name = strategy_name(contender)
+    if sum(strategy_name(r.contender) == name for r in among) > 1:
+        return f"{name} (sharing {contender.sharing})"
+    return name
 
 
 def diagnosis_lines(comparison: Comparison) -> list[str]:
