@@ -6,6 +6,7 @@ warning (shown by pytest, and by ``python -W default``) instead of from a broken
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
@@ -20,5 +21,16 @@ def renamed(module: dict[str, Any], old: str) -> Any:
     new = RENAMED[old]
     if old not in _warned:
         _warned.add(old)
-        warnings.warn(f"futstrat.{old} is deprecated; use futstrat.{new}", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            f"futstrat.{old} is deprecated; use futstrat.{new}", DeprecationWarning, stacklevel=_outside_futstrat()
+        )
     return module[new]
+
+
+def _outside_futstrat() -> int:
+    """The stack level of the first frame that is neither futstrat's nor the import system's: the line
+    of the user's code that named the old name, which is where the warning should point."""
+    frame, level = sys._getframe(2), 2  # level 1 is renamed(), which calls warnings.warn
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(("futstrat", "importlib")):
+        frame, level = frame.f_back, level + 1
+    return level

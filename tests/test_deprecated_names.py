@@ -19,8 +19,11 @@ def fresh_warnings(monkeypatch):
 
 
 def test_executor_spec_is_strategy_spec_with_one_warning():
-    with pytest.warns(DeprecationWarning, match="futstrat.ExecutorSpec is deprecated; use futstrat.StrategySpec"):
+    with pytest.warns(
+        DeprecationWarning, match="futstrat.ExecutorSpec is deprecated; use futstrat.StrategySpec"
+    ) as caught:
         assert futstrat.ExecutorSpec is StrategySpec
+    assert caught[0].filename == __file__, "the warning points at the line that named the old name"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from futstrat.model import ExecutorSpec  # the second use is silent
@@ -46,3 +49,9 @@ def test_a_plugin_that_implements_the_old_registration_hook_still_registers_with
             [PluginCandidate("old-plugin", "old_plugin", "old-plugin", "1.0", False, lambda: OldPlugin)], strict=True
         )
     assert host.registry.strategies.get("old-style").name == "old-style"
+
+
+def test_an_import_of_the_old_name_is_warned_about_at_the_importing_line():
+    with pytest.warns(DeprecationWarning, match="use futstrat.StrategySpec") as caught:
+        from futstrat.model import ExecutorSpec  # noqa: F401
+    assert caught[0].filename == __file__
