@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,8 @@ class UnknownNameError(UsageError, LookupError):
     ) -> None:
         self.kind, self.name, self.reason = kind, name, reason
         self.known = sorted(known)
+        import difflib  # only a mistyped name needs it
+
         close = difflib.get_close_matches(name, self.known, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close and not reason else ""
         listing = ", ".join(self.known) if self.known else "none"

@@ -9,7 +9,6 @@ third-party plugins load, and ``FUTSTRAT_STRICT=1`` turns every such problem int
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import importlib.metadata
@@ -167,6 +166,8 @@ def unmatched_allowed(allow: set[str] | None) -> list[PluginInfo]:
     installed = sorted({ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)})
     problems = []
     for name in sorted(allow.difference(installed)):
+        import difflib  # only a mistyped name needs it
+
         close = difflib.get_close_matches(name, installed, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f" (installed: {', '.join(installed) or 'none'})"
         error = f"{ALLOW_ENV} names it, but no installed plugin has that name{hint}"
@@ -263,6 +264,8 @@ def _register(manager: pluggy.PluginManager, candidate: PluginCandidate, info: P
 
 
 def _unknown_hook_message(name: str) -> str:
+    import difflib  # only a mistyped name needs it
+
     close = difflib.get_close_matches(name, _HOOK_NAMES, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return f"implements unknown hook {name!r}{hint}"

@@ -148,3 +148,12 @@ def test_a_run_imports_only_the_sharing_machinery_it_uses():
     assert "multiprocessing.managers" in imported_by_the_command(
         "run", "counter", "--strategy", "serial", "--sharing", "manager", "--param", "increments=10"
     )
+
+
+def test_a_run_imports_only_the_executor_machinery_it_uses():
+    # Every run registers every built-in strategy; only the strategy it runs should import its pool.
+    # hashlib (OpenSSL), ctypes and difflib were imported at registration for names and messages.
+    unused = {"multiprocessing.pool", "hashlib", "ctypes", "difflib", "uuid"}
+    imported = imported_by_the_command("run", "pi", "--strategy", "serial", "--param", "n=1000")
+    assert not imported & unused, sorted(imported & unused)
+    assert "multiprocessing.pool" in imported_by_the_command("run", "pi", "--strategy", "pool-map", "--param", "n=1000")

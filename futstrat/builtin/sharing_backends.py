@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
-import uuid
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -39,11 +38,11 @@ class RawValueSession:
 
     def __init__(self, request: SharingRequest) -> None:
         context = process_context(request.start_method)
-        self._key = f"value-{uuid.uuid4().hex}"
+        self._key = f"value-{os.urandom(16).hex()}"
         slots: dict[str, Any] = {}
         for name, slot in request.slots.items():
             if isinstance(slot, Counter):
-                cell = context.Value(ctypes.c_long, 0, lock=False)
+                cell = context.Value("l", 0, lock=False)  # a C long
                 slots[name] = SharedCounter(cell, context.Lock(), context.Barrier(request.parties))
             elif isinstance(slot, Array):
                 slots[name] = SharedArray(context.RawArray(slot.typecode, slot.length), context.Lock())

@@ -18,9 +18,7 @@ import atexit
 import contextlib
 import os
 import pickle
-import secrets
 import threading
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +51,7 @@ class SharedMemorySession:
 
     def __init__(self, request: SharingRequest) -> None:
         context = process_context(request.start_method)
-        self._key = f"shm-{uuid.uuid4().hex}"
+        self._key = f"shm-{os.urandom(16).hex()}"
         self._blocks: list[shared_memory.SharedMemory] = []
         #: The views of our blocks that this process made, released when the session closes.
         self._views: list[memoryview] = []
@@ -85,7 +83,7 @@ class SharedMemorySession:
         self._here = SharedState(here)
 
     def _new_block(self, size: int) -> shared_memory.SharedMemory:
-        name = f"{BLOCK_PREFIX}{os.getpid()}_{secrets.token_hex(6)}"
+        name = f"{BLOCK_PREFIX}{os.getpid()}_{os.urandom(6).hex()}"
         from multiprocessing import shared_memory  # only a run that uses it pays for importing it
 
         block = shared_memory.SharedMemory(name=name, create=True, size=max(size, 1))

@@ -6,10 +6,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from futstrat.builtin.pool_executor import PoolExecutor
-from futstrat.builtin.process_executor import KillableProcessPoolExecutor
-from futstrat.builtin.serial_executor import SerialExecutor
-from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX, StoppableThreadPoolExecutor
 from futstrat.hookspecs import hookimpl
 from futstrat.model import ALL_START_METHODS, Dispatch, ExecutorConfig, Param, StrategySpec
 from futstrat.start_methods import process_context
@@ -19,11 +15,19 @@ def _context(config: ExecutorConfig) -> Any:
     return process_context(config.start_method)
 
 
+# Each factory imports its executor's module when it is called, not when the plugin is registered: a run
+# uses one strategy, and the multiprocessing.Pool machinery alone costs a run that never uses it.
+
+
 def make_serial(config: ExecutorConfig) -> Executor:
+    from futstrat.builtin.serial_executor import SerialExecutor
+
     return SerialExecutor()
 
 
 def make_thread_pool(config: ExecutorConfig) -> Executor:
+    from futstrat.builtin.thread_executor import WORKER_THREAD_PREFIX, StoppableThreadPoolExecutor
+
     return StoppableThreadPoolExecutor(
         config.workers,
         thread_name_prefix=WORKER_THREAD_PREFIX,
@@ -33,12 +37,16 @@ def make_thread_pool(config: ExecutorConfig) -> Executor:
 
 
 def make_process_pool(config: ExecutorConfig) -> Executor:
+    from futstrat.builtin.process_executor import KillableProcessPoolExecutor
+
     return KillableProcessPoolExecutor(
         config.workers, mp_context=_context(config), initializer=config.initializer, initargs=config.initargs
     )
 
 
 def make_multiprocessing_pool(config: ExecutorConfig) -> Executor:
+    from futstrat.builtin.pool_executor import PoolExecutor
+
     return PoolExecutor(
         config.workers,
         mp_context=_context(config),

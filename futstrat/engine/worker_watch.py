@@ -9,7 +9,6 @@ worker whose task ran past its time limit.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 from concurrent.futures.process import BrokenProcessPool
@@ -66,7 +65,7 @@ class TaskTracker:
 
     def __init__(self, context: Any, workers: int) -> None:
         self.slots = workers * 4 + 16  # room for workers that replace dead ones
-        self._cells = context.RawArray(ctypes.c_double, self.slots * TRACKER_FIELDS)
+        self._cells = context.RawArray("d", self.slots * TRACKER_FIELDS)
         self._lock = context.Lock()
 
     def worker_arguments(self) -> tuple[Any, Any]:
