@@ -8,6 +8,10 @@ Two sets, each timed side by side and rotated round-robin:
 - ``futstrat run pi --strategy process`` against a hand-written script that this benchmark writes: the
   article's function on a ``ProcessPoolExecutor`` in the same ranges, workers and start method, checked
   the same way. Target: a median ratio of at most 1.05.
+  Beside them runs the same script after importing the libraries a run cannot do without (attrs,
+  pluggy, importlib.metadata for the plugins' entry points, argparse and json for the command line):
+  the floor that any run built on them stands on. Its ratio to the plain script says how much of the
+  5% those imports take by themselves; futstrat's ratio to it is what futstrat's own code costs.
 
 Every process runs as a user's does, with its compiled bytecode cached (kept in a folder of its own for
 the run, so an environment that turns the cache off, as PYTHONDONTWRITEBYTECODE does, does not make
@@ -28,7 +32,7 @@ import sys
 import tempfile
 import textwrap
 
-from interleaved import Verdict, check_ratio, exit_code, pi_arguments, print_medians, time_side_by_side
+from interleaved import Verdict, check_ratio, exit_code, interval, pi_arguments, print_medians, time_side_by_side
 from overhead import my_pi, ranges
 
 from futstrat.builtin.workloads.pi import RANGES_PER_WORKER
@@ -41,7 +45,11 @@ RUN_TARGET = 1.05
 #: Rounds of the quick ``--version`` set for each round of the pi set.
 VERSION_ROUNDS_PER_ROUND = 3
 
+#: What a run of futstrat imports before it can do anything, and the hand-written script does not.
+DEPENDENCIES = "import argparse, json, importlib.metadata, attrs, pluggy"
+
 HANDWRITTEN = """\
+{preamble}
 import math
 import multiprocessing
 import sys
@@ -69,10 +77,12 @@ def futstrat_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "futstrat"]
 
 
-def write_handwritten(folder: pathlib.Path) -> pathlib.Path:
-    """The hand-written pi script: the same function and ranges as benchmarks/overhead.py."""
-    path = folder / "handwritten_pi.py"
+def write_handwritten(folder: pathlib.Path, preamble: str = "", name: str = "handwritten_pi.py") -> pathlib.Path:
+    """The hand-written pi script: the same function and ranges as benchmarks/overhead.py, after
+    ``preamble``."""
+    path = folder / name
     source = HANDWRITTEN.format(
+        preamble=preamble,
         my_pi=textwrap.dedent(inspect.getsource(my_pi)).strip(),
         ranges=textwrap.dedent(inspect.getsource(ranges)).strip(),
         per_worker=RANGES_PER_WORKER,
@@ -118,7 +128,8 @@ def main() -> int:
         env = with_bytecode_cache(pathlib.Path(folder))
         verdicts = [time_the_version(futstrat, env, args.repeat * VERSION_ROUNDS_PER_ROUND, args.warmup)]
         script = write_handwritten(pathlib.Path(folder))
-        verdicts.append(time_a_run(futstrat, env, script, args))
+        floor = write_handwritten(pathlib.Path(folder), DEPENDENCIES, "handwritten_pi_with_dependencies.py")
+        verdicts.append(time_a_run(futstrat, env, script, floor, args))
     return exit_code(verdicts)
 
 
@@ -147,26 +158,39 @@ def time_the_version(futstrat: list[str], env: dict[str, str], repeat: int, warm
     return verdict
 
 
-def time_a_run(futstrat: list[str], env: dict[str, str], script: pathlib.Path, args: argparse.Namespace) -> Verdict:
+def time_a_run(
+    futstrat: list[str], env: dict[str, str], script: pathlib.Path, floor: pathlib.Path, args: argparse.Namespace
+) -> Verdict:
     n, workers, method = args.n, args.workers, args.start_method
     print(f"futstrat run pi --strategy process, n={n:,}, whole processes:")
     run = [*futstrat, "run", "pi", "--strategy", "process", "--workers", str(workers)]
     run += ["--start-method", method, "--param", f"n={n}"]
     handwritten = [sys.executable, str(script), str(n), str(workers), method]
+    with_dependencies = [sys.executable, str(floor), str(n), str(workers), method]
     times, busy = time_side_by_side(
         {
             "futstrat run pi --strategy process": lambda: process(env, *run),
             "hand-written ProcessPoolExecutor script": lambda: process(env, *handwritten),
+            "the same script importing futstrat's dependencies": lambda: process(env, *with_dependencies),
         },
         args.repeat,
         args.warmup,
     )
     print_medians(times)
     print("futstrat / hand-written, ratio of medians [95% bootstrap interval]:")
-    ratio = ratio_of_medians(
-        times["futstrat run pi --strategy process"], times["hand-written ProcessPoolExecutor script"]
+    mine = times["futstrat run pi --strategy process"]
+    theirs = times["hand-written ProcessPoolExecutor script"]
+    dependencies = times["the same script importing futstrat's dependencies"]
+    verdict = check_ratio(
+        "run pi --strategy process / hand-written script", ratio_of_medians(mine, theirs), RUN_TARGET, True, busy
     )
-    return check_ratio("run pi --strategy process / hand-written script", ratio, RUN_TARGET, True, busy)
+    floor_ratio = ratio_of_medians(dependencies, theirs)
+    print(f"  of which the dependencies' imports alone: {floor_ratio.value:.3f}{interval(floor_ratio)}")
+    own = ratio_of_medians(mine, dependencies)
+    print(f"  and futstrat's own code, over them: {own.value:.3f}{interval(own)}")
+    if floor_ratio.low is not None and floor_ratio.low > RUN_TARGET:
+        print(f"  the dependencies alone take more than the target allows: no run that imports them meets {RUN_TARGET}")
+    return verdict
 
 
 if __name__ == "__main__":
