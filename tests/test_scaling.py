@@ -373,3 +373,17 @@ def test_the_diagnosis_names_each_worker_count_of_a_sweep():
     assert sentence(findings, "process x2") == "process x2: start-up takes 37% of its total time"
     shared = [Finding("process", "shm", "start-up-bound", "start-up takes most", {})]
     assert sentence(shared, "process x4") == "process x4 (sharing shm): start-up takes most"
+
+
+def test_the_noise_warning_of_a_sweep_names_each_worker_count():
+    noisy = {key: [t * f for t, f in zip(times, (1.0, 1.3, 0.8, 1.25, 0.85))] for key, times in SWEEP_TIMES.items()}
+    comparison = analyse(fake_sweep_measurement(noisy))
+    warning = next(w for w in comparison.warnings if w.startswith("noisy:"))
+    assert warning.endswith(": process x2, process x3, serial x1, process x1")
+
+
+def test_a_combination_is_named_by_strategy_worker_count_and_sharing_other_than_none():
+    assert Contender("pi", "process", "none", None).short_name == "process"
+    assert Contender("pi", "process", None, None, sweep_workers=2).short_name == "process x2"
+    assert Contender("counter", "thread", "shm", None, sweep_workers=4).short_name == "thread x4 (sharing shm)"
+    assert Contender("counter", "thread", "value", None).short_name == "thread (sharing value)"

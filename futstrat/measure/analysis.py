@@ -242,7 +242,7 @@ def collect_warnings(comparison: Comparison) -> list[str]:
         )
     noisy = [r for r in comparison.ranked if r.noise]
     if len(noisy) > MAX_NOISE_LINES:
-        names = ", ".join(r.contender.strategy for r in noisy)
+        names = ", ".join(r.contender.short_name for r in noisy)
         warnings.append(
             f"noisy: {len(noisy)} of {len(comparison.ranked)} combinations have a spread of"
             f" {NOISE_THRESHOLD:.0%} or more (IQR or standard deviation): {names}"
