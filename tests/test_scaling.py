@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import subprocess
 import sys
 
@@ -373,3 +374,94 @@ def test_the_diagnosis_names_each_worker_count_of_a_sweep():
     assert sentence(findings, "process x2") == "process x2: start-up takes 37% of its total time"
     shared = [Finding("process", "shm", "start-up-bound", "start-up takes most", {})]
     assert sentence(shared, "process x4") == "process x4 (sharing shm): start-up takes most"
+
+
+def test_the_noise_warning_of_a_sweep_names_each_worker_count():
+    noisy = {key: [t * f for t, f in zip(times, (1.0, 1.3, 0.8, 1.25, 0.85))] for key, times in SWEEP_TIMES.items()}
+    comparison = analyse(fake_sweep_measurement(noisy))
+    warning = next(w for w in comparison.warnings if w.startswith("noisy:"))
+    assert warning.endswith(": process x2, process x3, serial x1, process x1")
+
+
+def test_a_combination_is_named_by_strategy_worker_count_and_sharing_other_than_none():
+    assert Contender("pi", "process", "none", None).short_name == "process"
+    assert Contender("pi", "process", None, None, sweep_workers=2).short_name == "process x2"
+    assert Contender("counter", "thread", "shm", None, sweep_workers=4).short_name == "thread x4 (sharing shm)"
+    assert Contender("counter", "thread", "value", None).short_name == "thread (sharing value)"
+
+
+# --- sweeps from Python ----------------------------------------------------------------------------
+
+
+def test_compare_sweeps_worker_counts_from_python():
+    from futstrat.measure import compare
+
+    comparison = compare(
+        "pi", ["serial", "thread"], workers=[2, 1, 2], params={"n": 20000}, repeat=2, warmup=0, timeout=60,
+        probe_cores=False,
+    )  # fmt: skip
+    sweep = comparison.sweep
+    assert sweep is not None
+    assert sweep.counts == (1, 2)
+    assert sweep.law == AMDAHL
+    assert [(p.strategy, p.workers) for p in sweep.points] == [("serial", 1), ("thread", 1), ("thread", 2)]
+    assert all(p.speedup is not None and p.efficiency is not None for p in sweep.points)
+    (fit,) = sweep.fits
+    assert (fit.strategy, fit.sharing) == ("thread", "none")
+    assert sorted(r.contender.short_name for r in comparison.ranked) == ["serial x1", "thread x1", "thread x2"]
+    assert render_sweep(sweep).startswith("scaling over 1, 2 workers")
+    assert len(comparison.measurement.trials) == 6
+
+
+def test_compare_grows_the_size_with_the_workers_from_python():
+    from futstrat.measure import compare
+
+    comparison = compare(
+        "pi", ["serial", "thread"], workers=range(1, 3), params={"n": 4000}, scale_size=True, repeat=2, warmup=0,
+        timeout=60, probe_cores=False,
+    )  # fmt: skip
+    assert comparison.sweep is not None
+    assert (comparison.sweep.law, comparison.sweep.size_param) == (GUSTAFSON, "n")
+    sizes = {(c.strategy, c.sweep_workers): c.plan.params["n"] for c in comparison.measurement.contenders if c.plan}
+    assert sizes == {("serial", 1): 4000, ("thread", 1): 4000, ("thread", 2): 8000}
+
+
+def test_one_worker_count_from_python_keeps_the_plain_comparison():
+    from futstrat.measure import compare
+
+    comparison = compare("pi", ["serial"], workers=2, params={"n": 2000}, repeat=1, warmup=0, probe_cores=False)
+    assert comparison.sweep is None
+    assert comparison.measurement.contenders[0].sweep_workers is None
+
+
+@pytest.mark.parametrize(
+    ("workers", "message"),
+    [
+        ([], "at least one worker count"),
+        ((), "at least one worker count"),
+        ([0, 2], "worker counts must be at least 1, got 0"),
+        ([1, -3], "worker counts must be at least 1, got -3"),
+        ([1, 100_000], "worker counts must be at most"),
+        ([1, 2.5], "worker counts must be whole numbers, got 2.5"),
+        ([True, 2], "worker counts must be whole numbers, got True"),
+        ("1,2", "a whole number or a sequence of them"),
+        (2.5, "a whole number or a sequence of them"),
+    ],
+)
+def test_bad_worker_counts_from_python_are_refused_before_anything_runs(workers, message):
+    from futstrat.errors import UsageError
+    from futstrat.measure import compare
+
+    with pytest.raises(UsageError, match=re.escape(message)):
+        compare("pi", ["serial", "thread"], workers=workers, repeat=1, warmup=0, probe_cores=False)
+
+
+def test_a_sweep_beside_options_that_name_workers_is_refused():
+    from futstrat import RunOptions
+    from futstrat.errors import UsageError
+    from futstrat.measure import compare
+
+    with pytest.raises(UsageError, match=r"leave RunOptions\.workers unset"):
+        compare("pi", ["thread"], workers=[1, 2], options=RunOptions(workers=2), repeat=1, warmup=0)
+    contenders = plan_sweep("pi", ["thread"], None, (1, 2), options=RunOptions(timeout=30))
+    assert [c.plan.timeout for c in contenders if c.plan] == [30.0, 30.0]

@@ -11,8 +11,7 @@ from typing import Any
 
 from futstrat.measure.analysis import Comparison
 from futstrat.measure.contenders import Contender
-from futstrat.measure.sweep import Sweep, analyse_sweep, parse_worker_counts, plan_sweep, size_param
-from futstrat.runner import usable_cpus
+from futstrat.measure.sweep import Sweep, measured_sweep, parse_worker_counts, plan_sweep, sweep_counts
 
 
 def worker_counts(text: str) -> tuple[int, ...]:
@@ -41,15 +40,14 @@ def add_sweep_options(parser: argparse.ArgumentParser) -> None:
 
 
 def take_worker_counts(args: argparse.Namespace) -> tuple[int, ...] | None:
-    """The counts of a sweep, or None for a plain comparison; leaves ``args.workers`` a plain count or None."""
-    counts: tuple[int, ...] | None = args.workers
-    if counts is None:
-        args.workers = None
-        return (usable_cpus(),) if args.scale_size else None
-    if len(counts) == 1 and not args.scale_size:
-        args.workers = counts[0]
-        return None
-    args.workers = None
+    """The counts of a sweep, or None for a plain comparison; leaves ``args.workers`` a plain count or None.
+
+    ``--workers 4`` is one count, as ``workers=4`` is from Python: a plain comparison unless ``--scale-size``.
+    """
+    given: tuple[int, ...] | None = args.workers
+    one = given[0] if given is not None and len(given) == 1 else None
+    counts = sweep_counts(one if one is not None else given, scale_size=args.scale_size)
+    args.workers = one if counts is None else None
     return counts
 
 
@@ -66,10 +64,9 @@ def plan_sweep_of(args: argparse.Namespace, counts: tuple[int, ...], **planning:
 
 
 def sweep_of(args: argparse.Namespace, comparison: Comparison, counts: tuple[int, ...], data: dict[str, Any]) -> Sweep:
-    """Analyse the sweep and put it, with how it was asked for, into the JSON ``data``."""
-    plan = next((c.plan for c in comparison.measurement.contenders if c.plan is not None), None)
-    size = size_param(plan.workload) if plan is not None and args.scale_size else None
-    sweep = analyse_sweep(comparison, counts, usable_cpus=usable_cpus(), scale_size=args.scale_size, size=size)
+    """Analyse the sweep as ``futstrat.measure.compare`` does and put it, with how it was asked for, into
+    the JSON ``data``."""
+    sweep = measured_sweep(comparison, counts, scale_size=args.scale_size)
     data["settings"]["workers"] = list(counts)
     data["settings"]["scale_size"] = args.scale_size
     data["sweep"] = sweep.to_dict()

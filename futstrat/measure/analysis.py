@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import frozen
@@ -19,6 +19,9 @@ from futstrat.measure.diagnosis import Finding, StrategyFigures, diagnose, figur
 from futstrat.measure.stats import NOISE_THRESHOLD, Ratio, Summary, noise_reasons, ratio_of_medians, summarize
 from futstrat.measure.trials import Measurement, Trial
 from futstrat.runner import usable_cpus
+
+if TYPE_CHECKING:
+    from futstrat.measure.sweep import Sweep
 
 #: The phases of one run, then their sum.
 FIGURES = ("startup", "compute", "shutdown", "total")
@@ -102,6 +105,8 @@ class Comparison:
     warnings: tuple[str, ...]
     #: Why the ranked combinations came out as they did, fastest first: each finding names its figure.
     diagnosis: tuple[Finding, ...] = ()
+    #: A sweep of worker counts: speed-ups, efficiencies and fitted laws; None for a plain comparison.
+    sweep: Sweep | None = None
 
     @property
     def fastest(self) -> ContenderResult | None:
@@ -242,7 +247,7 @@ def collect_warnings(comparison: Comparison) -> list[str]:
         )
     noisy = [r for r in comparison.ranked if r.noise]
     if len(noisy) > MAX_NOISE_LINES:
-        names = ", ".join(r.contender.strategy for r in noisy)
+        names = ", ".join(r.contender.short_name for r in noisy)
         warnings.append(
             f"noisy: {len(noisy)} of {len(comparison.ranked)} combinations have a spread of"
             f" {NOISE_THRESHOLD:.0%} or more (IQR or standard deviation): {names}"

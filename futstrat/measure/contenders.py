@@ -40,6 +40,14 @@ class Contender:
             label += f" x {self.sweep_workers} worker{'s' if self.sweep_workers != 1 else ''}"
         return label
 
+    @property
+    def short_name(self) -> str:
+        """The combination as a list of them names it, as the tables do: the strategy, its worker count in
+        a sweep (``process x2``), and its sharing backend unless that is none (``thread (sharing shm)``),
+        so that no two combinations of one comparison read the same."""
+        name = self.strategy if self.sweep_workers is None else f"{self.strategy} x{self.sweep_workers}"
+        return name if self.sharing in (None, "none") else f"{name} (sharing {self.sharing})"
+
 
 def split_names(text: str | None) -> list[str] | None:
     """``"a, b,c"`` to ``["a", "b", "c"]``; None (not given) stays None."""

@@ -14,7 +14,7 @@ speed-up is then ``workers x serial's time / the time of the grown job``.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -29,6 +29,7 @@ from futstrat.model import Workload
 from futstrat.numbers import parse_whole
 from futstrat.options import MAX_WORKERS, RunOptions
 from futstrat.plugins import PluginHost, get_host
+from futstrat.runner import usable_cpus
 
 
 def parse_worker_counts(text: str) -> tuple[int, ...]:
@@ -52,6 +53,32 @@ def parse_worker_counts(text: str) -> tuple[int, ...]:
             raise ValueError(f"worker counts must be at most {MAX_WORKERS}, got {high}")
         counts.update(range(low, high + 1))
     return tuple(sorted(counts))
+
+
+def sweep_counts(workers: int | Iterable[int] | None, scale_size: bool = False) -> tuple[int, ...] | None:
+    """The worker counts to sweep, ascending and without repeats, or None for a plain comparison.
+
+    Several counts (any sequence of them, even of one) make a sweep; a single count, or none, makes one
+    only with ``scale_size``, which needs a count to grow the size by: the one given, else the usable
+    CPUs. Counts given from Python are checked here as ``--workers`` checks its text.
+    """
+    if workers is None or (isinstance(workers, int) and not isinstance(workers, bool)):
+        if not scale_size:
+            return None
+        workers = (usable_cpus(),) if workers is None else (workers,)
+    if isinstance(workers, (str, bytes)) or not isinstance(workers, Iterable):
+        raise UsageError(f"workers must be a whole number or a sequence of them, like [1, 2, 4], got {workers!r}")
+    counts = tuple(workers)
+    if not counts:
+        raise UsageError("a sweep needs at least one worker count, like workers=[1, 2, 4]; got none")
+    for count in counts:
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise UsageError(f"worker counts must be whole numbers, got {count!r}")
+        if count < 1:
+            raise UsageError(f"worker counts must be at least 1, got {count}")
+        if count > MAX_WORKERS:
+            raise UsageError(f"worker counts must be at most {MAX_WORKERS}, got {count}")
+    return tuple(sorted(set(counts)))
 
 
 def size_param(workload: Workload) -> str | None:
@@ -197,6 +224,14 @@ def _scaled(ratio: Ratio, factor: float) -> Ratio:
         ratio.low * factor if ratio.low is not None else None,
         ratio.high * factor if ratio.high is not None else None,
     )
+
+
+def measured_sweep(comparison: Comparison, counts: Sequence[int], *, scale_size: bool = False) -> Sweep:
+    """The sweep of a comparison measured on this machine: fitted within its usable CPUs, and named by
+    the size parameter the workload grew by when ``scale_size``."""
+    plan = next((c.plan for c in comparison.measurement.contenders if c.plan is not None), None)
+    size = size_param(plan.workload) if plan is not None and scale_size else None
+    return analyse_sweep(comparison, counts, usable_cpus=usable_cpus(), scale_size=scale_size, size=size)
 
 
 def analyse_sweep(
