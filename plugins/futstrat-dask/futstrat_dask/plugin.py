@@ -20,6 +20,8 @@ from futstrat_dask.shared_counter import ADDRESS_ENV, MAPPING_REASON, SLOT_KINDS
 DASK = "dask"
 #: ``--option address=tcp://HOST:PORT``: the scheduler to connect to.
 ADDRESS = "address"
+#: ``--option max_in_flight=N``: how many tasks the scheduler is given ahead of their results.
+MAX_IN_FLIGHT = "max_in_flight"
 
 
 def scheduler_address(options: Mapping[str, Any] | None = None) -> str | None:
@@ -34,7 +36,12 @@ def scheduler_address(options: Mapping[str, Any] | None = None) -> str | None:
 def make_dask_executor(config: ExecutorConfig) -> Executor:
     address = scheduler_address(config.options)
     remember_address(address)
-    return DaskExecutor(config.workers, address=address, connect_seconds=connect_seconds(config))
+    return DaskExecutor(
+        config.workers,
+        address=address,
+        connect_seconds=connect_seconds(config),
+        max_in_flight=config.options.get(MAX_IN_FLIGHT),
+    )
 
 
 def connect_seconds(config: ExecutorConfig) -> float:
@@ -63,6 +70,15 @@ DASK_STRATEGY = StrategySpec(
             str,
             None,
             f"tcp://HOST:PORT of a running dask scheduler (default: ${ADDRESS_ENV}, else a local cluster per run)",
+        ),
+        Param(
+            MAX_IN_FLIGHT,
+            int,
+            None,
+            "tasks handed to the dask scheduler ahead of the results (default: the cluster's threads + 1); the"
+            " others wait in futstrat, where cancelling them is exact",
+            minimum=1,
+            maximum=100_000,
         ),
     ),
 )
