@@ -13,9 +13,9 @@ from concurrent.futures import Executor
 from typing import Any
 
 import futstrat
-from futstrat import Combination, ExecutorConfig, Param, PlanContext, SharedStateNeed, SharingSpec, StrategySpec
+from futstrat import Combination, ExecutorConfig, Param, SharingSpec, StrategySpec
 from futstrat_dask.executor import CONNECT_SECONDS, DaskExecutor
-from futstrat_dask.shared_counter import ADDRESS_ENV, MAPPING_REASON, SLOT_KINDS, open_scheduler_state, remember_address
+from futstrat_dask.shared_counter import ADDRESS_ENV, SLOT_KINDS, open_scheduler_state, remember_address
 
 DASK = "dask"
 #: ``--option address=tcp://HOST:PORT``: the scheduler to connect to.
@@ -111,27 +111,6 @@ def refusal_reason(combination: Combination) -> str | None:
             f"sharing {DASK!r} keeps its state on the dask scheduler that the {DASK!r} strategy connects,"
             f" and {strategy.name!r} runs its tasks where no dask scheduler is known: use --strategy {DASK}"
         )
-    if sharing.open is open_scheduler_state:
-        return mapping_refusal(combination)
-    return None
-
-
-def mapping_refusal(combination: Combination) -> str | None:
-    """Why the ``dask`` backend cannot give the workload the mapping slot it declares, if it declares one."""
-    workload = combination.workload
-    if workload.shared_state is SharedStateNeed.NONE:
-        return None
-    plan = PlanContext(combination.workers, combination.sharing.name, combination.strategy.name)
-    try:
-        slots = workload.shared_slots(combination.params, plan)
-    except Exception:  # the workload's own mistake: futstrat's own vetting reports it
-        return None
-    for name, slot in slots.items():
-        if getattr(slot, "kind", None) == "mapping":
-            return (
-                f"sharing {DASK!r} cannot give {workload.name!r} its mapping slot {name!r}: {MAPPING_REASON};"
-                " return each task's part as its result and combine them instead"
-            )
     return None
 
 
