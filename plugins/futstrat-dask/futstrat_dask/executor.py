@@ -41,7 +41,6 @@ from concurrent.futures import wait as wait_futures
 from typing import Any, ClassVar, TypeVar
 
 import cloudpickle
-from attrs import define
 
 from futstrat import FutstratError
 from futstrat_dask.connecting import check_scheduler_answers
@@ -230,17 +229,18 @@ def _connect(address: str, seconds: float) -> Any:
     return client
 
 
-@define(eq=False)
 class _Waiting:
     """A task waiting in the executor for its place at the scheduler."""
 
-    future: Future[Any]
-    fn: Callable[..., Any]
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    #: Taken off the queue, handed to dask or cancelled; set once, under the executor's lock, by
-    #: whoever does it, so that the future is started or its cancelling told to waiters exactly once.
-    taken: bool = False
+    __slots__ = ("args", "fn", "future", "kwargs", "taken")
+
+    def __init__(
+        self, future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self.future, self.fn, self.args, self.kwargs = future, fn, args, kwargs
+        #: Taken off the queue, handed to dask or cancelled; set once, under the executor's lock, by
+        #: whoever does it, so that the future is started or its cancelling told to waiters exactly once.
+        self.taken = False
 
 
 class DaskExecutor(Executor):
