@@ -11,6 +11,12 @@ whose worker died (``allowed-failures`` 0), such a death becomes a ``DaskWorkerD
 reports like its own pools' dead workers, and each worker process leads a process group
 (:mod:`futstrat_dask.worker_setup`) that is killed when the cluster closes.
 
+Tasks wait in the executor and reach dask only as its workers free up: at most ``max_in_flight`` (by
+default one more than the cluster's threads) are the scheduler's at a time, and each result that comes
+back lets the next one go. A task dask has been given counts as running, since dask cannot take it
+back for sure (a cancel that overtakes the submission is lost, and a freed worker may be taking the
+task at that moment); every task still waiting here can be cancelled, exactly.
+
 The futures are linked to the client's own with public calls only (``Client.submit``,
 ``Future.add_done_callback``) rather than through ``Client.get_executor()``: that executor logs an
 error for every task cancelled while it waits, and a result that cannot be pickled leaves its future
@@ -28,6 +34,7 @@ import pickle
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
 from concurrent.futures import wait as wait_futures
@@ -54,6 +61,13 @@ CLOSE_SECONDS = 20.0
 STOP_WORKER_SECONDS = 0.2
 #: How long to wait, once dask reports a worker dead, for its nanny to learn how its process ended.
 EXIT_CODE_PATIENCE_SECONDS = 2.0
+#: How often, at most, the handing out of tasks to a cluster reached by address counts its threads
+#: again: workers may join it (or leave) while a run goes on.
+RECOUNT_SECONDS = 1.0
+#: How long one such count may take before it is given up (the bound then stays as it was).
+RECOUNT_PATIENCE_SECONDS = 5.0
+#: What a task that dask was running gets when ``terminate()`` closes the cluster under it.
+CLUSTER_CLOSED = "the dask cluster was closed before this task finished"
 #: The preload each worker process of a local cluster runs at start-up.
 WORKER_SETUP = "futstrat_dask.worker_setup"
 #: What a local cluster's scheduler is told: a task whose worker died is never run again. A task that
@@ -136,14 +150,20 @@ def _pass_on(outer: Future[Any], tasks: tuple[int, int] | None, nannies: Any, ta
     callback thread once the task is finished, has erred or was cancelled. ``tasks`` are the first and
     last of futstrat's tasks it runs, and ``nannies`` the class of a local cluster's nannies."""
     if outer.done():
-        return  # cancelled by its owner: there is nothing to fetch
-    with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
+        return  # failed by terminate(): there is nothing to fetch
+    try:
         if task.status == "finished":
-            outer.set_result(pickle.loads(task.result()))
-        elif task.status == "cancelled":
-            outer.cancel()
-        else:
-            outer.set_exception(_as_dead_worker(task.exception(), tasks, nannies))
+            with contextlib.suppress(InvalidStateError):  # terminate() failed it meanwhile
+                outer.set_result(pickle.loads(task.result()))
+            return
+        if task.status == "error":
+            error = _as_dead_worker(task.exception(), tasks, nannies)
+        else:  # cancelled by dask itself (its client or scheduler closing), or lost
+            error = RuntimeError(f"dask reports this task {task.status} before it finished")
+    except Exception as exc:  # fetching the result failed: the future must not wait for ever
+        error = exc
+    with contextlib.suppress(InvalidStateError):
+        outer.set_exception(error)
 
 
 def _as_dead_worker(error: BaseException, tasks: tuple[int, int] | None, nannies: Any) -> BaseException:
@@ -209,18 +229,42 @@ def _connect(address: str, seconds: float) -> Any:
     return client
 
 
+class _Waiting:
+    """A task waiting in the executor for its place at the scheduler."""
+
+    __slots__ = ("args", "fn", "future", "kwargs", "taken")
+
+    def __init__(
+        self, future: Future[Any], fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self.future, self.fn, self.args, self.kwargs = future, fn, args, kwargs
+        #: Taken off the queue, handed to dask or cancelled; set once, under the executor's lock, by
+        #: whoever does it, so that the future is started or its cancelling told to waiters exactly once.
+        self.taken = False
+
+
 class DaskExecutor(Executor):
     """A ``concurrent.futures`` executor on a dask ``Client``, owning the client (and its local cluster).
 
     Each future it hands out follows one dask future and keeps the standard library's semantics:
-    ``shutdown(wait=False)`` lets submitted work finish, cancelling a future cancels its dask task, and
-    the client closes once the last of them is done.
+    ``shutdown(wait=False)`` lets submitted work finish, a future is running once its task is handed to
+    dask (at most ``max_in_flight`` at a time), the others can be cancelled until then, and the client
+    closes once the last of them is done.
     """
 
-    def __init__(self, workers: int, *, address: str | None = None, connect_seconds: float = CONNECT_SECONDS) -> None:
+    def __init__(
+        self,
+        workers: int,
+        *,
+        address: str | None = None,
+        connect_seconds: float = CONNECT_SECONDS,
+        max_in_flight: int | None = None,
+    ) -> None:
         import dask
         from distributed import Client, LocalCluster
 
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
         self._cluster: Any = None
         self._nannies: Any = None
         if address is None:
@@ -245,11 +289,22 @@ class DaskExecutor(Executor):
             self._close_cluster()
             raise
         self._workers = workers
-        self._lock = threading.Lock()
-        self._outstanding: set[Future[Any]] = set()
-        self._shutdown = False
-        self._closer: threading.Thread | None = None
         self._closed = False
+        #: Reentrant: a future settled under it (a failed hand-out) runs its done callbacks at once.
+        self._lock = threading.RLock()
+        #: Every future not done yet, waiting here or handed to dask.
+        self._outstanding: set[Future[Any]] = set()
+        #: Tasks not yet handed to dask, oldest first (a cancelled one stays until the feed passes it).
+        self._queued: deque[_Waiting] = deque()
+        #: The tasks handed to dask whose outcome has not come back yet: our future and dask's.
+        self._handed: dict[Future[Any], Any] = {}
+        #: Whether the bound was given: otherwise it follows the cluster's threads.
+        self._bound_given = max_in_flight is not None
+        self._max_in_flight = max_in_flight if max_in_flight is not None else self.max_workers + 1
+        self._next_count = time.monotonic() + RECOUNT_SECONDS
+        self._shutdown = False
+        self._stopped = False  # terminate(): nothing more goes to dask
+        self._closer: threading.Thread | None = None
         #: Read-only shared data this executor scattered: let go before the cluster closes, or the
         #: scheduler logs the loss of scattered data as an error when the workers leave.
         self._scattered: set[ScatteredReadOnly] = set()
@@ -258,54 +313,121 @@ class DaskExecutor(Executor):
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
         scattered = scatter_read_only(self._client, (fn, *args, *kwargs.values()))
+        outer: Future[T] = Future()
+        waiting = _Waiting(outer, fn, args, kwargs)
+        outer.add_done_callback(functools.partial(self._settled, waiting))
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             self._scattered.update(scattered)
-            task = self._client.submit(run_and_pack, fn, args, kwargs, pure=False)
-            outer: Future[T] = Future()
             self._outstanding.add(outer)
-        outer.add_done_callback(functools.partial(self._settled, task))
-        task.add_done_callback(functools.partial(_pass_on, outer, _tasks_of(args), self._nannies))
+            self._queued.append(waiting)
+            handed = self._feed()
+        self._follow(handed)
         return outer
 
-    def _settled(self, task: Any, outer: Future[Any]) -> None:
-        if outer.cancelled():
-            # As every executor must, tell the waiters: wait() counts a cancelled future as done only
-            # once it is notified.
-            outer.set_running_or_notify_cancel()
-            if not task.done():
-                task.cancel()
+    def _feed(self) -> list[tuple[_Waiting, Any]]:
+        """Hand waiting tasks to dask while there is room; called with the lock held. The caller then
+        follows what was handed (outside the lock: dask may call back at once)."""
+        handed: list[tuple[_Waiting, Any]] = []
+        while not self._stopped and self._queued and len(self._handed) < self._max_in_flight:
+            waiting = self._queued.popleft()
+            if waiting.taken:
+                continue  # cancelled while it waited: it never reaches dask
+            waiting.taken = True
+            outer = waiting.future
+            if not outer.set_running_or_notify_cancel():
+                continue
+            try:
+                task = self._client.submit(run_and_pack, waiting.fn, waiting.args, waiting.kwargs, pure=False)
+            except Exception as exc:  # the client is closing or gone
+                outer.set_exception(exc)
+                continue
+            self._handed[outer] = task
+            handed.append((waiting, task))
+        return handed
+
+    def _follow(self, handed: list[tuple[_Waiting, Any]]) -> None:
+        for waiting, task in handed:
+            tasks = _tasks_of(waiting.args)
+            task.add_done_callback(functools.partial(self._task_done, waiting.future, tasks))
+
+    def _task_done(self, outer: Future[Any], tasks: tuple[int, int] | None, task: Any) -> None:
+        """dask's callback thread, once a task handed to dask has an outcome: its place goes to the next
+        task waiting, before this result is fetched, and then ``outer`` is settled."""
+        self._count_threads()
+        with self._lock:
+            self._handed.pop(outer, None)
+            handed = self._feed()
+        self._follow(handed)
+        _pass_on(outer, tasks, self._nannies, task)
+
+    def _count_threads(self) -> None:
+        """On a cluster reached by address, let the bound follow the cluster's threads (one more than
+        them), counted at most once every ``RECOUNT_SECONDS``: workers that join during a run get work."""
+        if self._bound_given or self._cluster is not None or self._stopped:
+            return
+        now = time.monotonic()
+        if now < self._next_count:
+            return
+        self._next_count = now + RECOUNT_SECONDS
+        try:
+            threads = sum(self._client.nthreads(callback_timeout=RECOUNT_PATIENCE_SECONDS).values())
+        except Exception:  # the scheduler is going away: the run is ending and the bound matters no more
+            return
+        with self._lock:
+            self._max_in_flight = max(threads, 1) + 1
+
+    def _settled(self, waiting: _Waiting, outer: Future[Any]) -> None:
         with self._lock:
             self._outstanding.discard(outer)
+            tell_waiters = outer.cancelled() and not waiting.taken
+            waiting.taken = True
+        if tell_waiters:
+            # Cancelled while it waited here. As every executor must, tell the waiters: wait() counts a
+            # cancelled future as done only once it is notified.
+            outer.set_running_or_notify_cancel()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Refuse new work, and close the client (and a local cluster) once the submitted work is done.
 
-        dask does not say whether a task has started, so ``cancel_futures`` cancels every task not
-        finished yet, running ones included; their results are discarded.
+        ``cancel_futures`` cancels the tasks still waiting in this executor; those handed to dask are
+        running (dask cannot be relied on to withdraw them) and finish.
         """
         with self._lock:
             self._shutdown = True
-            outstanding = list(self._outstanding)
+            withdrawn = self._withdraw_waiting() if cancel_futures else []
             if self._closer is None:
                 self._closer = threading.Thread(target=self._close_when_done, name="futstrat-dask-closer", daemon=True)
                 self._closer.start()
             closer = self._closer
-        if cancel_futures:
-            for future in outstanding:
-                future.cancel()
+        for future in withdrawn:
+            future.cancel()
         if wait:
             closer.join()
 
+    def _withdraw_waiting(self) -> list[Future[Any]]:
+        """The futures of the tasks still waiting, taken off the queue (called with the lock held); the
+        caller cancels them, and each one's ``_settled`` tells its waiters."""
+        withdrawn = [waiting.future for waiting in self._queued if not waiting.taken]
+        self._queued.clear()
+        return withdrawn
+
     def terminate(self) -> None:
-        """Cancel every task and close at once. A local cluster's worker processes are stopped with it;
-        a task already running on a remote cluster's worker runs to its end there."""
+        """Cancel the tasks waiting here, fail those handed to dask, and close at once. A local
+        cluster's worker processes are stopped with it; a task already running on a remote cluster's
+        worker runs to its end there."""
         with self._lock:
             self._shutdown = True
-            outstanding = list(self._outstanding)
-        for future in outstanding:
+            self._stopped = True
+            withdrawn = self._withdraw_waiting()
+            handed, self._handed = self._handed, {}
+        for future in withdrawn:
             future.cancel()
+        # Closing the client releases its tasks at the scheduler: no round trip to cancel them first.
+        for outer in handed:
+            with contextlib.suppress(InvalidStateError):  # its outcome came meanwhile
+                outer.set_exception(RuntimeError(CLUSTER_CLOSED))
         self._close(stop_workers_now=True)
 
     def _close_when_done(self) -> None:

@@ -13,13 +13,15 @@ from concurrent.futures import Executor
 from typing import Any
 
 import futstrat
-from futstrat import Combination, ExecutorConfig, Param, PlanContext, SharedStateNeed, SharingSpec, StrategySpec
+from futstrat import Combination, ExecutorConfig, Param, SharingSpec, StrategySpec
 from futstrat_dask.executor import CONNECT_SECONDS, DaskExecutor
-from futstrat_dask.shared_counter import ADDRESS_ENV, MAPPING_REASON, SLOT_KINDS, open_scheduler_state, remember_address
+from futstrat_dask.shared_counter import ADDRESS_ENV, SLOT_KINDS, open_scheduler_state, remember_address
 
 DASK = "dask"
 #: ``--option address=tcp://HOST:PORT``: the scheduler to connect to.
 ADDRESS = "address"
+#: ``--option max_in_flight=N``: how many tasks the scheduler is given ahead of their results.
+MAX_IN_FLIGHT = "max_in_flight"
 
 
 def scheduler_address(options: Mapping[str, Any] | None = None) -> str | None:
@@ -34,7 +36,12 @@ def scheduler_address(options: Mapping[str, Any] | None = None) -> str | None:
 def make_dask_executor(config: ExecutorConfig) -> Executor:
     address = scheduler_address(config.options)
     remember_address(address)
-    return DaskExecutor(config.workers, address=address, connect_seconds=connect_seconds(config))
+    return DaskExecutor(
+        config.workers,
+        address=address,
+        connect_seconds=connect_seconds(config),
+        max_in_flight=config.options.get(MAX_IN_FLIGHT),
+    )
 
 
 def connect_seconds(config: ExecutorConfig) -> float:
@@ -63,6 +70,15 @@ DASK_STRATEGY = StrategySpec(
             str,
             None,
             f"tcp://HOST:PORT of a running dask scheduler (default: ${ADDRESS_ENV}, else a local cluster per run)",
+        ),
+        Param(
+            MAX_IN_FLIGHT,
+            int,
+            None,
+            "tasks handed to the dask scheduler ahead of the results (default: the cluster's threads + 1); the"
+            " others wait in futstrat, where cancelling them is exact",
+            minimum=1,
+            maximum=100_000,
         ),
     ),
 )
@@ -95,27 +111,6 @@ def refusal_reason(combination: Combination) -> str | None:
             f"sharing {DASK!r} keeps its state on the dask scheduler that the {DASK!r} strategy connects,"
             f" and {strategy.name!r} runs its tasks where no dask scheduler is known: use --strategy {DASK}"
         )
-    if sharing.open is open_scheduler_state:
-        return mapping_refusal(combination)
-    return None
-
-
-def mapping_refusal(combination: Combination) -> str | None:
-    """Why the ``dask`` backend cannot give the workload the mapping slot it declares, if it declares one."""
-    workload = combination.workload
-    if workload.shared_state is SharedStateNeed.NONE:
-        return None
-    plan = PlanContext(combination.workers, combination.sharing.name, combination.strategy.name)
-    try:
-        slots = workload.shared_slots(combination.params, plan)
-    except Exception:  # the workload's own mistake: futstrat's own vetting reports it
-        return None
-    for name, slot in slots.items():
-        if getattr(slot, "kind", None) == "mapping":
-            return (
-                f"sharing {DASK!r} cannot give {workload.name!r} its mapping slot {name!r}: {MAPPING_REASON};"
-                " return each task's part as its result and combine them instead"
-            )
     return None
 
 

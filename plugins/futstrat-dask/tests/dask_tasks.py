@@ -150,3 +150,8 @@ class WorkerKillingWorkload(Workload):
 
     def check(self, value: Any, params: Mapping[str, Any], plan: PlanContext, task_count: int) -> Check:
         return Check(False, "a dead worker", "every task finished, but the second should have killed its worker")
+
+
+def tasks_the_scheduler_holds(dask_scheduler: Any) -> int:
+    """Run on the scheduler (``Client.run_on_scheduler``): how many tasks it has been given."""
+    return len(dask_scheduler.tasks)

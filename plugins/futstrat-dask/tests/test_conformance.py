@@ -24,14 +24,6 @@ class TestDaskStrategy(ExecutorContract):
     def executor_spec(self) -> str:
         return "dask"
 
-    @pytest.mark.xfail(
-        strict=False,
-        reason="a known bug, not yet fixed: dask's scheduler may already have handed a task to a worker"
-        " that frees up while cancel() is on its way, so a task cancel() said it withdrew sometimes runs",
-    )
-    def test_every_task_waiting_for_a_worker_can_be_cancelled(self, spec, executor, gate, tmp_path) -> None:
-        super().test_every_task_waiting_for_a_worker_can_be_cancelled(spec, executor, gate, tmp_path)
-
 
 class TestDaskSharing(SharingContract):
     # Each locked increment is four round trips to the scheduler, a few milliseconds each (tens of

@@ -45,6 +45,14 @@ def test_futstrat_list_and_plugins_show_the_distribution():
     assert set(ours[0]["hooks"]) == {"futstrat_register_strategies", "futstrat_register_sharing", "futstrat_veto"}
 
 
+def test_the_strategy_offers_its_in_flight_bound_as_a_bounded_option():
+    spec = get_host().registry.strategies.get("dask")
+    assert {param.name for param in spec.params} == {"address", "max_in_flight"}
+    refused = futstrat_cli("run", "pi", "--strategy", "dask", "--option", "max_in_flight=0")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines() == ["futstrat: error: option max_in_flight must be at least 1, got 0"]
+
+
 def test_loading_the_plugin_does_not_import_dask():
     """futstrat loads every plugin for ``futstrat list``: dask is imported only by a run that uses it."""
     code = "import futstrat.plugins as p, sys; p.get_host(); print('distributed' in sys.modules)"
