@@ -84,6 +84,30 @@ def test_value_and_shm_refuse_a_mapping_and_name_the_backend_that_serves_it():
         ]
 
 
+def test_a_refusal_does_not_suggest_a_backend_that_a_plugin_refuses_too():
+    # A plugin that refuses the Manager for this combination (as dask does on a remote cluster) must not
+    # see its users sent there by futstrat's hint: the hint names only a backend that would be accepted.
+    from futstrat.hookspecs import hookimpl
+    from futstrat.plugins import get_host
+
+    class RefusesTheManager:
+        @hookimpl
+        def futstrat_veto(self, combination):
+            return "no Manager here" if combination.sharing.name == "manager" else None
+
+    manager = get_host().manager
+    plugin = RefusesTheManager()
+    manager.register(plugin, name="refuses-the-manager")
+    try:
+        with pytest.raises(RefusedError) as refused:
+            futstrat.plan_run(slot_workloads.words, "process", sharing="value", workers=2)
+    finally:
+        manager.unregister(plugin)
+    assert refused.value.reasons == [
+        "sharing 'value' is raw memory and has no dict: 'words' needs a mapping slot 'counts'"
+    ]
+
+
 def test_a_backend_written_before_slots_serves_the_counter_only():
     legacy = futstrat.SharingSpec("old-style", "a counter only", open=lambda request: None, crosses_processes=False)
     assert legacy.slot_kinds == {"counter"}

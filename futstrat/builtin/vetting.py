@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 from futstrat.hookspecs import hookimpl
 from futstrat.model import Combination, PlanContext, SharingSpec, StrategySpec
 from futstrat.shared_state import SLOT_KINDS, SharedStateNeed, slots_for
@@ -84,20 +86,31 @@ def slot_refusal(combination: Combination) -> str | None:
             reason = f"sharing {sharing.name!r} {why or f'serves {served} slots only'}:"
             article = "an" if slot.kind[0] in "aeiou" else "a"
             reason += f" {workload.name!r} needs {article} {slot.kind} slot {name!r}"
-            others = _backends_serving(frozenset(s.kind for s in slots.values()), sharing)
+            others = _backends_serving(frozenset(s.kind for s in slots.values()), combination)
             return reason + (f"; use --sharing {others[0]}" if others else "")
     return None
 
 
-def _backends_serving(kinds: frozenset[str], refused: SharingSpec) -> list[str]:
-    """The registered backends that serve all of ``kinds``, to suggest one in a refusal."""
+def _backends_serving(kinds: frozenset[str], refused: Combination) -> list[str]:
+    """The registered backends that serve all of ``kinds`` and that no plugin refuses for this
+    combination, to suggest one in a refusal: a suggestion that is itself refused sends the user in
+    circles (a plugin may refuse one backend and suggest the one refused here)."""
     from futstrat.plugins import get_host
 
     try:
-        backends = get_host().registry.sharing.items()
+        host = get_host()
+        serving = [
+            backend
+            for backend in host.registry.sharing.items()
+            if backend.open is not None and kinds <= backend.slot_kinds and backend.name != refused.sharing.name
+        ]
+        return [
+            backend.name
+            for backend in serving
+            if not any(host.hook.futstrat_veto(combination=attrs.evolve(refused, sharing=backend)))
+        ]
     except Exception:  # a refusal is still a refusal without its suggestion
         return []
-    return [b.name for b in backends if b.open is not None and kinds <= b.slot_kinds and b.name != refused.name]
 
 
 @hookimpl
