@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pathlib
+import signal
+import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -41,3 +44,31 @@ def fresh_plugins(monkeypatch: pytest.MonkeyPatch):
     reset_host()
     yield
     reset_host()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ctrl_c_as_a_terminal_gives_it() -> Iterator[None]:
+    """Let a real Ctrl-C work in this process and in the processes its tests start, however the suite
+    was started.
+
+    A shell without job control starts a command put in the background (``tox &``) with SIGINT
+    ignored, and an ignored or blocked signal stays so through fork and exec, down to every futstrat
+    the tests start: Python then installs no KeyboardInterrupt handler, futstrat rightly leaves an
+    ignored Ctrl-C ignored, and every test that sends a real Ctrl-C waits in vain. A terminal's shell
+    starts a command with SIGINT at its default and unblocked, as here: Python's own handler in this
+    process, which the processes it starts get back as the default.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
