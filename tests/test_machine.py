@@ -16,7 +16,6 @@ import pytest
 
 from futstrat import runner
 from futstrat.cli import main
-from futstrat.machine import MachineFacts, machine_warnings, read_machine
 from futstrat.machine.cpus import (
     AFFINITY,
     CGROUP_V1,
@@ -32,6 +31,7 @@ from futstrat.machine.cpus import (
     parse_cpu_list,
     read_usable_cpus,
 )
+from futstrat.machine.facts import MachineFacts, machine_warnings, read_machine
 from futstrat.machine.frequency import CpuFacts, read_cpu_facts
 from futstrat.machine.interpreter import InterpreterThreading, read_interpreter_threading
 from futstrat.machine.steadiness import CoreSteadiness, CoreTimings, probe_cores

@@ -25,7 +25,7 @@ from futstrat.cli.run_command import add_run_options, run_options_of, strategy_o
 from futstrat.cli.sweep_command import add_sweep_options, plan_sweep_of, sweep_of, take_worker_counts
 from futstrat.cli.termination import EXIT_TERMINATED, sigterm_received
 from futstrat.errors import UsageError
-from futstrat.machine import machine_warnings, read_machine
+from futstrat.machine.facts import machine_warnings, read_machine
 from futstrat.machine.steadiness import probe_cores
 from futstrat.measure import DEFAULT_REPEAT, DEFAULT_WARMUP, FIGURES, Comparison, analyse, measure, plan_contenders
 from futstrat.measure.contenders import split_names

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from futstrat import __version__
-from futstrat.machine import MachineFacts, read_machine
+from futstrat.machine.facts import MachineFacts, read_machine
 from futstrat.plugins import PluginHost, get_host
 from futstrat.start_methods import start_method_or_default
 

@@ -17,7 +17,7 @@ from attrs import define, field, frozen
 
 from futstrat.errors import UsageError
 from futstrat.guest import guest_code
-from futstrat.machine import MachineFacts, read_machine
+from futstrat.machine.facts import MachineFacts, read_machine
 from futstrat.machine.steadiness import CoreTimings, probe_cores
 from futstrat.measure.contenders import Contender
 from futstrat.measure.load import CpuUse, cpu_use_between, load_average, take_snapshot
