@@ -4,14 +4,15 @@ blocks appear (so that it tests something), and finds none of them left after th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
 
 import pytest
 
-from futstrat.testing.isolated import IsolatedRun, assert_nothing_left_behind, futstrat_command
-from futstrat.testing.slots import shared_memory_names
+from futstrat.testing.isolated import IsolatedRun, assert_nothing_left_behind, end_session, futstrat_command
+from futstrat.testing.slots import SHARED_MEMORY_FOLDER, shared_memory_names
 from tests.sessions import ROOT
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm to look in")
@@ -86,3 +87,46 @@ def test_a_run_that_ends_well_leaves_no_block():
     assert result.returncode == 0, result.stdout + result.stderr
     assert not result.stderr.strip(), result.stderr  # no resource tracker warning about leaked or unknown blocks
     assert not blocks_of(run)
+
+
+def creator_is_gone(name: str) -> bool:
+    """Whether the process a ``futstrat_<pid>_...`` block names is gone (either naming of blocks)."""
+    pid = name.split("_")[1]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def test_the_blocks_of_a_run_killed_with_its_whole_process_group_go_with_the_next_run():
+    # The whole group, resource tracker included, dies at once: nothing of the run can unlink a block.
+    killed = start("--strategy", "process", "--param", "fault=hang", "--timeout", "120")
+    try:
+        left = wait_for_blocks(killed)
+        time.sleep(0.5)  # the workers have attached them and the tracker has registered them
+        os.killpg(killed.process.pid, signal.SIGKILL)
+        killed.finish_within(30, "a run SIGKILLed with its process group")  # reaped: its pid is free
+        assert_nothing_left_behind(killed.session)
+    finally:
+        end_session(killed.session)
+    assert left <= shared_memory_names(), "the killed run's blocks went by themselves: nothing was tested"
+
+    try:
+        after = start("--strategy", "process")
+        result, _ = after.finish_within(60, "the next shm run")
+        assert_nothing_left_behind(after.session)
+        assert result.returncode == 0, result.stdout + result.stderr
+        still_there = left & shared_memory_names()
+    finally:  # a failing test leaves no memory behind either
+        for name in left:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(SHARED_MEMORY_FOLDER, name))
+    assert not still_there, f"the killed run's blocks are still there: {sorted(still_there)}"
+    # Other runs on this machine may be under way: only their blocks, of live processes, may be there.
+    stale = {name for name in shared_memory_names() if name.startswith("futstrat_") and creator_is_gone(name)}
+    assert not stale, f"blocks of dead runs left in /dev/shm: {sorted(stale)}"

@@ -6,9 +6,12 @@ process by inheritance), and the worker attaches the block by that name: that wo
 ``spawn`` and ``forkserver`` alike, and read-only data is never copied again, however large.
 
 A block outlives every process that attached it until someone unlinks it: this session unlinks each
-block when it closes, and at the latest when futstrat exits, however the run ended. If futstrat itself
-is killed outright, the resource tracker that registered the blocks unlinks them once every worker
-has gone too.
+block when it closes, and at the latest when futstrat exits, however the run ended. If futstrat alone
+is killed outright, the resource tracker that registered the blocks unlinks them once every worker has
+gone too. If the tracker dies with it (the whole process group SIGKILLed, as a CI job's timeout does),
+the next ``shm`` session on the machine removes them: each session first removes the blocks whose
+creator process is gone (see ``shm_stale``: a block's name carries its creator's pid and pid namespace,
+and a block of a live process, of another pid namespace or of another user is never touched).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from futstrat.builtin.shm_stale import new_block_name, remove_stale_blocks
 from futstrat.model import SharingRequest, SharingSession, SharingSpec
 from futstrat.shared_state import Array, Counter, ReadOnly, buffer_of, readonly_view_of
 from futstrat.sharing import (
@@ -42,14 +46,12 @@ from futstrat.start_methods import process_context
 if TYPE_CHECKING:
     from multiprocessing import shared_memory
 
-#: Every block of this backend is named so, which tells them apart in ``/dev/shm``.
-BLOCK_PREFIX = "futstrat_"
-
 
 class SharedMemorySession:
     """The blocks, locks and start line of one run."""
 
     def __init__(self, request: SharingRequest) -> None:
+        remove_stale_blocks()  # those of earlier runs killed with their resource tracker
         context = process_context(request.start_method)
         self._key = f"shm-{os.urandom(16).hex()}"
         self._blocks: list[shared_memory.SharedMemory] = []
@@ -83,7 +85,7 @@ class SharedMemorySession:
         self._here = SharedState(here)
 
     def _new_block(self, size: int) -> shared_memory.SharedMemory:
-        name = f"{BLOCK_PREFIX}{os.getpid()}_{os.urandom(6).hex()}"
+        name = new_block_name()
         from multiprocessing import shared_memory  # only a run that uses it pays for importing it
 
         block = shared_memory.SharedMemory(name=name, create=True, size=max(size, 1))
