@@ -45,12 +45,11 @@ def parse_worker_counts(text: str) -> tuple[int, ...]:
             high = parse_whole(high_text.strip()) if dots else low
         except ValueError:
             raise ValueError(f"expected worker counts like 4, 1,2,4 or 1..8, got {text!r}") from None
-        if low < 1:
-            raise ValueError(f"worker counts must be at least 1, got {low}")
         if high < low:
             raise ValueError(f"the range {part} runs backwards: write it as {high}..{low}")
-        if high > MAX_WORKERS:
-            raise ValueError(f"worker counts must be at most {MAX_WORKERS}, got {high}")
+        problem = _count_problem(low) or _count_problem(high)
+        if problem:
+            raise ValueError(problem)
         counts.update(range(low, high + 1))
     return tuple(sorted(counts))
 
@@ -74,11 +73,19 @@ def sweep_counts(workers: int | Iterable[int] | None, scale_size: bool = False) 
     for count in counts:
         if isinstance(count, bool) or not isinstance(count, int):
             raise UsageError(f"worker counts must be whole numbers, got {count!r}")
-        if count < 1:
-            raise UsageError(f"worker counts must be at least 1, got {count}")
-        if count > MAX_WORKERS:
-            raise UsageError(f"worker counts must be at most {MAX_WORKERS}, got {count}")
+        problem = _count_problem(count)
+        if problem:
+            raise UsageError(problem)
     return tuple(sorted(set(counts)))
+
+
+def _count_problem(count: int) -> str | None:
+    """What is wrong with a worker count, whether typed (``--workers``) or given from Python."""
+    if count < 1:
+        return f"worker counts must be at least 1, got {count}"
+    if count > MAX_WORKERS:
+        return f"worker counts must be at most {MAX_WORKERS}, got {count}"
+    return None
 
 
 def size_param(workload: Workload) -> str | None:
